@@ -1,0 +1,2 @@
+/** DiffuseJ: train and run Stable Diffusion adapters from Fiji. */
+package io.github.diffusej;
