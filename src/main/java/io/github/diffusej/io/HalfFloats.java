@@ -1,0 +1,63 @@
+package io.github.diffusej.io;
+
+/** IEEE half (F16) and bfloat16 (BF16) conversions done in Java, since DJL cannot hold BF16 at all. */
+public final class HalfFloats {
+
+	private HalfFloats() {}
+
+	/** BF16 is the upper half of an F32: widening is exact. */
+	public static float bf16ToFloat(short bits) {
+		return Float.intBitsToFloat((bits & 0xffff) << 16);
+	}
+
+	/** Exact F16 to F32 widening, subnormals, infinities and NaN included. */
+	public static float f16ToFloat(short bits) {
+		int h = bits & 0xffff;
+		int sign = (h & 0x8000) << 16;
+		int exp = (h >>> 10) & 0x1f;
+		int mant = h & 0x3ff;
+		if (exp == 0x1f) return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
+		if (exp != 0) return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
+		if (mant == 0) return Float.intBitsToFloat(sign);
+		// Subnormal half: normalise the mantissa.
+		int e = -1;
+		do {
+			mant <<= 1;
+			e++;
+		} while ((mant & 0x400) == 0);
+		return Float.intBitsToFloat(sign | ((112 - e) << 23) | ((mant & 0x3ff) << 13));
+	}
+
+	/** F32 to F16 with round-to-nearest-even, as PyTorch's {@code .half()} does. */
+	public static short floatToF16(float f) {
+		int x = Float.floatToRawIntBits(f);
+		int sign = (x >>> 16) & 0x8000;
+		int exp = (x >>> 23) & 0xff;
+		int mant = x & 0x7fffff;
+		if (exp == 0xff) return (short) (sign | 0x7c00 | (mant != 0 ? 0x200 | (mant >>> 13) : 0));
+		int e = exp - 127 + 15;
+		if (e >= 0x1f) return (short) (sign | 0x7c00);
+		if (e <= 0) {
+			if (e < -10) return (short) sign;
+			mant |= 0x800000;
+			int shift = 14 - e;
+			int half = mant >>> shift;
+			int rem = mant & ((1 << shift) - 1);
+			int mid = 1 << (shift - 1);
+			if (rem > mid || (rem == mid && (half & 1) == 1)) half++;
+			return (short) (sign | half);
+		}
+		int half = (e << 10) | (mant >>> 13);
+		int rem = mant & 0x1fff;
+		if (rem > 0x1000 || (rem == 0x1000 && (half & 1) == 1)) half++;
+		return (short) (sign | half);
+	}
+
+	/** F32 to BF16 with round-to-nearest-even (NaN kept quiet). */
+	public static short floatToBf16(float f) {
+		int x = Float.floatToRawIntBits(f);
+		if ((x & 0x7fffffff) > 0x7f800000) return (short) ((x >>> 16) | 0x40);
+		int rounding = 0x7fff + ((x >>> 16) & 1);
+		return (short) ((x + rounding) >>> 16);
+	}
+}
