@@ -126,9 +126,10 @@ public final class Engines {
 	private static String libtorchFlavor() {
 		try {
 			String path = ai.djl.pytorch.jni.LibUtils.getLibtorchPath();
-			String dir = Path.of(path).getFileName().toString(); // e.g. 2.7.1-cpu-linux-x86_64
-			String[] parts = dir.split("-");
-			return parts.length >= 2 ? parts[1] : dir;
+			String dir = Path.of(path).getFileName().toString(); // e.g. 2.7.1-20250812-cpu-linux-x86_64
+			for (String part : dir.split("-"))
+				if (part.equals("cpu") || part.startsWith("cu") || part.startsWith("rocm")) return part;
+			return dir;
 		}
 		catch (RuntimeException e) {
 			return "unknown";
