@@ -17,6 +17,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -217,6 +218,7 @@ public final class ClipTokenizer implements AutoCloseable {
 	private record Token(String text, long id) {}
 
 	private List<Token> run(String text) {
+		Objects.requireNonNull(text, "text");
 		AddedTokens table = added;
 		// slots: a fixed token, or (null text, id = -1 - wordIndex) for a word still to be BPE encoded
 		List<Token> slots = new ArrayList<>();

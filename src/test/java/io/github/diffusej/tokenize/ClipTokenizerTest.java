@@ -118,6 +118,45 @@ class ClipTokenizerTest {
 		assertEquals(6, differing, "prompts where ftfy changes the ids");
 	}
 
+	/**
+	 * The DJL/HF BPE against {@link ReferenceClipBpe} on 4000 random texts (fixed seed) mixing ASCII, accents,
+	 * Cyrillic, CJK, Hangul, emoji, digits, punctuation and long repeated-letter runs.
+	 */
+	@Test
+	void bpeMatchesNaiveReferenceOnRandomText() throws IOException {
+		ClipTokenizerFiles files = ClipTokenizerFiles.read(dir.resolve("vocab.json"), dir.resolve("merges.txt"), null, null);
+		ReferenceClipBpe reference = new ReferenceClipBpe(files.merges());
+		String[] pools = {"etaoinshrdlucmfwypvbgkjqxz", "ETAOINSHRDLU", "0123456789", ".,;:!?'\"()[]{}<>|/-_+=*&^%$#@~`",
+			"éèêëàâäçîïôöûüñßøåæœ", "приветмирдом", "日本猫東京語中文字", "한국어텍스트", "\uD83D\uDC36\uD83C\uDF89\u2764\uFE0F"};
+		java.util.Random rnd = new java.util.Random(20231213L);
+		int words = 0;
+		for (int t = 0; t < 4000; t++) {
+			StringBuilder text = new StringBuilder();
+			int n = 1 + rnd.nextInt(8);
+			for (int w = 0; w < n; w++) {
+				if (rnd.nextInt(20) == 0) {
+					char c = (char) ('a' + rnd.nextInt(3));
+					text.append(String.valueOf(c).repeat(1 + rnd.nextInt(40))).append(' ');
+					continue;
+				}
+				String pool = pools[rnd.nextInt(10) < 6 ? 0 : rnd.nextInt(pools.length)];
+				int len = 1 + rnd.nextInt(12);
+				for (int k = 0; k < len; k++) {
+					int cp = pool.codePointAt(pool.offsetByCodePoints(0, rnd.nextInt(pool.codePointCount(0, pool.length()))));
+					text.appendCodePoint(cp);
+				}
+				text.append(rnd.nextBoolean() ? " " : "");
+			}
+			List<String> expected = new ArrayList<>();
+			for (String word : ClipTextSplitter.words(text.toString())) {
+				expected.addAll(reference.pieces(word));
+				words++;
+			}
+			assertEquals(expected, sd1.tokens(text.toString()), text.toString());
+		}
+		assertTrue(words > 10_000, "words checked: " + words);
+	}
+
 	@Test
 	void knownStableDiffusionIds() {
 		assertArrayEquals(new long[] {49406, 320, 1125, 539, 320, 2368, 49407}, sd1.encode("a photo of a cat"));
