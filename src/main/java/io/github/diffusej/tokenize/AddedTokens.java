@@ -13,6 +13,8 @@ import java.util.Map;
  *
  * <p>Added tokens are matched case-sensitively on the raw text, anywhere (no word boundaries), before any
  * cleaning or lower-casing; at each position the longest token wins, as in transformers' {@code Trie.split}.
+ * The AddedToken flags {@code lstrip}/{@code rstrip} need no handling (the whitespace they strip is dropped by
+ * the BasicTokenizer clean-up anyway); {@code single_word} is not supported (false in every SD tokenizer).
  */
 final class AddedTokens {
 

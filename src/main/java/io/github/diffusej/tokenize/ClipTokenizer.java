@@ -389,6 +389,24 @@ public final class ClipTokenizer implements AutoCloseable {
 		return cleanUpTokenizationSpaces(String.join(" ", subTexts));
 	}
 
+	/**
+	 * A piece of {@link #tokens} as readable text for a "show prompt tokens" diagnostic: the byte-level spelling
+	 * turned back into UTF-8 text (a piece holding part of a multi-byte character shows U+FFFD) and the
+	 * {@code </w>} word end dropped (test {@code piece.endsWith("</w>")} for it). Added tokens come back unchanged.
+	 */
+	public static String pieceText(String piece) {
+		String body = piece.endsWith("</w>") ? piece.substring(0, piece.length() - 4) : piece;
+		ByteArrayOutputStream bytes = new ByteArrayOutputStream(body.length());
+		for (int i = 0; i < body.length(); i++) {
+			int b = ByteLevelAlphabet.byteOf(body.charAt(i));
+			if (b < 0) {
+				return piece;
+			}
+			bytes.write(b);
+		}
+		return bytes.toString(StandardCharsets.UTF_8);
+	}
+
 	private static String piecesToText(CharSequence pieces) {
 		ByteArrayOutputStream bytes = new ByteArrayOutputStream(pieces.length());
 		for (int i = 0; i < pieces.length(); i++) {

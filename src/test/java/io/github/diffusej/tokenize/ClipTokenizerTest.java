@@ -225,6 +225,11 @@ class ClipTokenizerTest {
 			sd1.decode(sd1.encode("a photo of <my-cell> cells , fluorescent stain!")));
 		assertEquals("café 日 本", sd1.decode(sd1.encode("Café 日本")), "CJK ideographs decode as separate words");
 		assertEquals("<|startoftext|>", sd1.token(49406));
+		List<String> pieces = sd1.tokens("привет <my-cell>");
+		assertEquals("п", ClipTokenizer.pieceText(pieces.get(0)));
+		assertEquals("cat", ClipTokenizer.pieceText("cat</w>"));
+		assertEquals("<my-cell>", ClipTokenizer.pieceText(pieces.get(pieces.size() - 1)));
+		assertEquals("\ufffd", ClipTokenizer.pieceText("\u00d0"), "half a UTF-8 character");
 		assertThrows(IllegalArgumentException.class, () -> sd1.decode(new long[] {1_000_000}));
 	}
 
