@@ -99,7 +99,7 @@ public final class ClipTokenizer implements AutoCloseable {
 	public static ClipTokenizer fromFiles(Path vocabJson, Path mergesTxt, Path tokenizerConfig, Path specialTokensMap)
 		throws IOException {
 		ClipTokenizerFiles files = ClipTokenizerFiles.read(vocabJson, mergesTxt, tokenizerConfig, specialTokensMap);
-		AddedTokens added = initialAddedTokens(files, tokenizerConfig);
+		AddedTokens added = initialAddedTokens(files);
 		String unk = files.unk();
 		if (!files.vocab().containsKey(unk)) {
 			throw new IOException(vocabJson + ": the unknown token '" + unk + "' is not in the vocabulary");
@@ -116,22 +116,13 @@ public final class ClipTokenizer implements AutoCloseable {
 	}
 
 	/**
-	 * transformers' start-up: every entry of added_tokens_decoder, then the special tokens (bos, eos, unk, pad)
-	 * not yet added, each with its vocabulary id or, if absent from the vocabulary, the next free id.
+	 * transformers' start-up: every entry of added_tokens_decoder (its id wins over vocab.json, as in
+	 * {@code _convert_token_to_id_with_added_voc}), then the special tokens (bos, eos, unk, pad) not yet added,
+	 * each with its vocabulary id or, if absent from the vocabulary, the next free id.
 	 */
-	private static AddedTokens initialAddedTokens(ClipTokenizerFiles files, Path config) throws IOException {
+	private static AddedTokens initialAddedTokens(ClipTokenizerFiles files) {
 		Map<String, Integer> ids = new LinkedHashMap<>();
-		Set<Integer> used = new HashSet<>(files.vocab().values());
-		for (Map.Entry<Integer, String> e : files.addedTokens().entrySet()) {
-			String content = e.getValue();
-			Integer vocabId = files.vocab().get(content);
-			if (vocabId != null && !vocabId.equals(e.getKey())) {
-				throw new IOException(config + ": added token '" + content + "' has id " + e.getKey()
-					+ " but vocab.json gives it id " + vocabId);
-			}
-			ids.put(content, e.getKey());
-			used.add(e.getKey());
-		}
+		files.addedTokens().forEach((id, content) -> ids.put(content, id));
 		int size = unionSize(files.vocab(), ids);
 		for (String special : List.of(files.bos(), files.eos(), files.unk(), files.pad())) {
 			if (special.isEmpty() || ids.containsKey(special)) {
