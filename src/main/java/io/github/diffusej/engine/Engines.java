@@ -96,6 +96,15 @@ public final class Engines {
 		return info;
 	}
 
+	/**
+	 * Sets {@code ai.djl.offline=true} unless the user opted in to downloads: for DJL parts used before (or
+	 * without) the engine, such as the tokenizers library, whose start-up would otherwise try the network.
+	 */
+	public static void ensureOffline() {
+		if (System.getProperty("ai.djl.offline") == null && !EngineOptions.fromEnvironment().allowDownload())
+			System.setProperty("ai.djl.offline", "true");
+	}
+
 	/** The report of the running engine, or null before {@link #start}. */
 	public static synchronized EngineInfo info() {
 		return info;

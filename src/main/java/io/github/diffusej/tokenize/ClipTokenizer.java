@@ -106,6 +106,7 @@ public final class ClipTokenizer implements AutoCloseable {
 		}
 		String json = BpeTokenizerJson.compose(files.vocab(), files.merges(), unk);
 		HuggingFaceTokenizer hf;
+		io.github.diffusej.engine.Engines.ensureOffline();
 		try (InputStream in = new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8))) {
 			hf = HuggingFaceTokenizer.newInstance(in, HF_OPTIONS);
 		} catch (RuntimeException e) {
