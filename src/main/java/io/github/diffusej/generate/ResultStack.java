@@ -1,0 +1,75 @@
+package io.github.diffusej.generate;
+
+import ij.ImagePlus;
+import ij.ImageStack;
+import ij.plugin.MontageMaker;
+import ij.process.ColorProcessor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Generated images as an ImageJ stack: one RGB slice per image, slice labels with seed and prompt, and the full
+ * settings of every slice in the image info (Image > Show Info), so any slice can be regenerated.
+ */
+public final class ResultStack {
+
+	private ResultStack() {}
+
+	public static ImagePlus toImagePlus(String title, List<GeneratedImage> images) {
+		if (images.isEmpty()) throw new IllegalArgumentException("no images to show");
+		int w = images.get(0).width(), h = images.get(0).height();
+		ImageStack stack = new ImageStack(w, h);
+		StringBuilder info = new StringBuilder("DiffuseJ generated images\n");
+		for (int i = 0; i < images.size(); i++) {
+			GeneratedImage g = images.get(i);
+			if (g.width() != w || g.height() != h) throw new IllegalArgumentException("images differ in size");
+			stack.addSlice(g.label(), new ColorProcessor(w, h, g.rgb().clone()));
+			info.append("\n[slice ").append(i + 1).append("]\n").append(g.parameters()).append('\n');
+			for (Map.Entry<String, String> e : g.settings().entrySet())
+				info.append(e.getKey()).append(" = ").append(e.getValue()).append('\n');
+		}
+		ImagePlus imp = new ImagePlus(title, stack);
+		imp.setProperty("Info", info.toString());
+		return imp;
+	}
+
+	/** A label for a slice: seed and (shortened) prompt. */
+	public static String label(long seed, String prompt) {
+		String p = prompt.length() > 60 ? prompt.substring(0, 57) + "..." : prompt;
+		return "seed " + seed + ": " + p;
+	}
+
+	/** A montage of a stack: {@code columns} across, labels drawn under each cell. */
+	public static ImagePlus montage(ImagePlus stack, int columns, String title) {
+		int n = stack.getStackSize();
+		int cols = Math.max(1, Math.min(columns, n));
+		int rows = (n + cols - 1) / cols;
+		ImagePlus m = new MontageMaker().makeMontage2(stack, cols, rows, 1.0, 1, n, 1, 2, true);
+		m.setTitle(title);
+		m.setProperty("Info", stack.getProperty("Info"));
+		return m;
+	}
+
+	/**
+	 * Saves each image as {@code <prefix>-<index>-<seed>.png} with its settings in PNG text chunks; returns the
+	 * paths. Files are written atomically.
+	 */
+	public static List<Path> savePngs(List<GeneratedImage> images, Path dir, String prefix) throws IOException {
+		Files.createDirectories(dir);
+		List<Path> out = new java.util.ArrayList<>();
+		for (int i = 0; i < images.size(); i++) {
+			GeneratedImage g = images.get(i);
+			Path p = dir.resolve(String.format("%s-%04d-%d.png", prefix, i, g.seed()));
+			Map<String, String> text = new LinkedHashMap<>();
+			text.put("parameters", g.parameters());
+			g.settings().forEach((k, v) -> text.put("diffusej:" + k, v));
+			PngWithText.write(p, g.toBufferedImage(), text);
+			out.add(p);
+		}
+		return out;
+	}
+}
