@@ -1,0 +1,39 @@
+package io.github.diffusej.model.nn;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * Scaled dot-product attention math, kept apart from the modules that hold the projection weights.
+ *
+ * <p>Legend: B batch, H heads, Tq query length, Tk key length, d head size.
+ */
+public interface AttentionKernel {
+
+	/**
+	 * {@code softmax(scale · q kᵀ + bias) v}.
+	 *
+	 * @param q [B, H, Tq, d]
+	 * @param k [B, H, Tk, d]
+	 * @param v [B, H, Tk, d]
+	 * @param bias additive mask broadcastable to [B, H, Tq, Tk], or null
+	 * @param upcast compute scores and softmax in float32 when the inputs are float16 (inference only: the casts
+	 *            cut the autograd graph)
+	 * @return [B, H, Tq, d]
+	 */
+	NDArray attend(NDArray q, NDArray k, NDArray v, double scale, NDArray bias, boolean upcast);
+
+	/** The plain reference: one [B, H, Tq, Tk] score tensor. */
+	static AttentionKernel full() {
+		return FullAttention.INSTANCE;
+	}
+
+	/** Query-chunked attention that keeps each score block at most {@code maxScoreElements} elements. */
+	static AttentionKernel chunked(long maxScoreElements) {
+		return new ChunkedAttention(maxScoreElements);
+	}
+
+	/** The default: chunked with a 64 Mi-element score budget (256 MB in fp32); equals full below that. */
+	static AttentionKernel defaultKernel() {
+		return ChunkedAttention.DEFAULT;
+	}
+}

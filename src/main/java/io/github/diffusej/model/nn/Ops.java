@@ -1,0 +1,43 @@
+package io.github.diffusej.model.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Activation;
+
+/** Small activation functions shared by the networks. */
+public final class Ops {
+
+	private Ops() {}
+
+	public static NDArray silu(NDArray x) {
+		return Activation.swish(x, 1f);
+	}
+
+	/** Exact (erf) GELU, {@code torch.nn.functional.gelu} default. */
+	public static NDArray gelu(NDArray x) {
+		return Activation.gelu(x);
+	}
+
+	/** OpenAI's {@code quick_gelu}: x·sigmoid(1.702·x). */
+	public static NDArray quickGelu(NDArray x) {
+		return x.mul(Activation.sigmoid(x.mul(1.702)));
+	}
+
+	/** Activation by its transformers/diffusers name. */
+	public static NDArray activation(String name, NDArray x) {
+		return switch (name) {
+			case "gelu" -> gelu(x);
+			case "quick_gelu" -> quickGelu(x);
+			case "silu", "swish" -> silu(x);
+			default -> throw new IllegalArgumentException("unsupported activation '" + name + "'");
+		};
+	}
+
+	public static void checkActivation(String name) {
+		switch (name) {
+			case "gelu", "quick_gelu", "silu", "swish" -> {
+			}
+			default -> throw new IllegalArgumentException("unsupported activation '" + name
+				+ "' (supported: gelu, quick_gelu, silu)");
+		}
+	}
+}

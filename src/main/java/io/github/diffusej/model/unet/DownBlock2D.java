@@ -1,0 +1,34 @@
+package io.github.diffusej.model.unet;
+
+import ai.djl.ndarray.NDArray;
+import io.github.diffusej.model.nn.Module;
+import java.util.ArrayList;
+import java.util.List;
+
+/** diffusers {@code DownBlock2D}: resnets, then an optional stride-2 conv. */
+public final class DownBlock2D extends Module implements UNetDownBlock {
+
+	private final List<ResnetBlock2D> resnets = new ArrayList<>();
+	private final Downsample2D downsampler;
+
+	DownBlock2D(BlockSpec s) {
+		for (int j = 0; j < s.layers(); j++) {
+			resnets.add(child("resnets." + j, new ResnetBlock2D(j == 0 ? s.in() : s.out(), s.out(), s.temb(),
+				s.groups(), s.eps())));
+		}
+		downsampler = s.resample() ? child("downsamplers.0", new Downsample2D(s.out(), s.downsamplePadding())) : null;
+	}
+
+	@Override
+	public NDArray forward(NDArray x, NDArray temb, NDArray context, List<NDArray> skips) {
+		for (ResnetBlock2D r : resnets) {
+			x = r.forward(x, temb);
+			skips.add(x);
+		}
+		if (downsampler != null) {
+			x = downsampler.forward(x);
+			skips.add(x);
+		}
+		return x;
+	}
+}

@@ -1,0 +1,30 @@
+package io.github.diffusej.model.unet;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import io.github.diffusej.model.nn.Linear;
+import io.github.diffusej.model.nn.Module;
+import io.github.diffusej.model.nn.Ops;
+
+/**
+ * diffusers {@code FeedForward} with GEGLU (Shazeer 2020): {@code net.0.proj} projects to 2·inner, the second half
+ * gates the first through GELU, {@code net.2} projects back. ({@code net.1} is dropout.)
+ */
+public final class FeedForward extends Module {
+
+	private final Linear proj;
+	private final Linear out;
+
+	FeedForward(long dim) {
+		long inner = 4 * dim;
+		proj = child("net.0.proj", new Linear(dim, 2 * inner, true));
+		out = child("net.2", new Linear(inner, dim, true));
+	}
+
+	/** [B, T, C] -> [B, T, C]. */
+	NDArray forward(NDArray x) {
+		NDArray h = proj.forward(x);
+		NDList hg = h.split(2, h.getShape().dimension() - 1); // hidden, gate: [B, T, inner] each
+		return out.forward(hg.get(0).mul(Ops.gelu(hg.get(1))));
+	}
+}

@@ -1,0 +1,39 @@
+package io.github.diffusej.model.unet;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import io.github.diffusej.model.nn.Module;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+
+/** diffusers {@code UpBlock2D}: resnets over [x, skip] concatenations, then an optional upsampler. */
+public final class UpBlock2D extends Module implements UNetUpBlock {
+
+	private final List<ResnetBlock2D> resnets = new ArrayList<>();
+	private final Upsample2D upsampler;
+
+	UpBlock2D(BlockSpec s) {
+		for (int j = 0; j < s.layers(); j++) {
+			long skip = j == s.layers() - 1 ? s.skip() : s.out();
+			long in = j == 0 ? s.in() : s.out();
+			resnets.add(child("resnets." + j, new ResnetBlock2D(in + skip, s.out(), s.temb(), s.groups(), s.eps())));
+		}
+		upsampler = s.resample() ? child("upsamplers.0", new Upsample2D(s.out())) : null;
+	}
+
+	@Override
+	public int layers() {
+		return resnets.size();
+	}
+
+	@Override
+	public NDArray forward(NDArray x, NDArray temb, NDArray context, Deque<NDArray> skips, long[] upsampleSize) {
+		for (ResnetBlock2D r : resnets) {
+			x = r.forward(NDArrays.concat(new NDList(x, skips.pop()), 1), temb); // [B, C + Cskip, H, W] in
+		}
+		if (upsampler != null) x = upsampler.forward(x, upsampleSize[0], upsampleSize[1]);
+		return x;
+	}
+}
