@@ -77,6 +77,11 @@ final class GoldenTrajectory {
 
 		void check(String what, float[] actual, float[] expected, int offset, int n) {
 			assertEquals(n, actual.length, file + " " + what + ": size");
+			if (System.getenv("SCHED_DEBUG") != null) {
+				double mx = 0;
+				for (int j = 0; j < n; j++) mx = Math.max(mx, Math.abs(actual[j] - expected[offset + j]));
+				System.out.println(file.getFileName() + " " + what + " max abs " + mx);
+			}
 			for (int k = 0; k < n; k++) {
 				final int j = k;
 				double e = expected[offset + j];
