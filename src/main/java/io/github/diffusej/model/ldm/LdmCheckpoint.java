@@ -63,12 +63,9 @@ public final class LdmCheckpoint {
 			"*' for SD 2.x); only complete SD 1.x/2.x checkpoints are supported");
 		ModelFamily family = clip ? ModelFamily.SD1 : ModelFamily.SD2;
 		long[] probe = shapes.get(CONTEXT_PROBE);
-		if (probe != null && probe.length == 2 && probe[1] != family.contextWidth) {
-			String seen = probe[1] == 2048 ? " (2048 = SDXL, not supported yet)" : "";
-			throw new ModelLoadException(where + ": unknown model family: the text encoder keys say " + family +
-				" (cross-attention context " + family.contextWidth + ") but '" + CONTEXT_PROBE + "' has shape " +
-				Arrays.toString(probe) + ", i.e. context " + probe[1] + seen);
-		}
+		if (probe != null && probe.length == 2 && probe[1] == 2048) throw new ModelLoadException(where +
+			": the UNet's cross-attention context is 2048 wide ('" + CONTEXT_PROBE + "' " + Arrays.toString(probe) +
+			"), which is SDXL's; SDXL is not supported yet");
 		return family;
 	}
 
@@ -100,17 +97,27 @@ public final class LdmCheckpoint {
 		int context = intOr(unetConfig, "cross_attention_dim", family.contextWidth);
 		JsonElement lin = unetConfig.get("use_linear_projection");
 		boolean linear = lin != null && !lin.isJsonNull() && lin.getAsBoolean();
+		List<String> badContext = new ArrayList<>(), badProj = new ArrayList<>();
+		long[] contextShape = null, projShape = null;
 		for (Map.Entry<String, long[]> e : m.shapes().get(Component.UNET).entrySet()) {
 			String k = e.getKey();
 			long[] sh = e.getValue();
-			if (k.matches(".*\\.attn2\\.to_[kv]\\.weight") && (sh.length != 2 || sh[1] != context))
-				defects.add("'" + m.targets().get(Component.UNET).get(k).source() + "' has shape " + Arrays.toString(sh) +
-					" but the UNet config's cross_attention_dim is " + context);
-			if (k.matches(".*attentions\\.\\d+\\.proj_(in|out)\\.weight") && sh.length != (linear ? 2 : 4))
-				defects.add("'" + m.targets().get(Component.UNET).get(k).source() + "' has shape " + Arrays.toString(sh) +
-					" but the UNet config says use_linear_projection=" + linear + " (expects a " +
-					(linear ? "Linear [C,C]" : "1x1 conv [C,C,1,1]") + ")");
+			String src = m.targets().get(Component.UNET).get(k).source();
+			if (k.matches(".*\\.attn2\\.to_[kv]\\.weight") && (sh.length != 2 || sh[1] != context)) {
+				badContext.add(src);
+				contextShape = sh;
+			}
+			if (k.matches(".*attentions\\.\\d+\\.proj_(in|out)\\.weight") && sh.length != (linear ? 2 : 4)) {
+				badProj.add(src);
+				projShape = sh;
+			}
 		}
+		if (!badContext.isEmpty()) defects.add(badContext.size() + " cross-attention key/value weight(s) have a " +
+			"context width that does not match the UNet config's cross_attention_dim " + context + ", e.g. '" +
+			badContext.get(0) + "' " + Arrays.toString(contextShape) + contextHint(contextShape, family));
+		if (!badProj.isEmpty()) defects.add(badProj.size() + " transformer proj_in/proj_out weight(s) have the wrong " +
+			"kind for use_linear_projection=" + linear + " (expects " + (linear ? "Linear [C,C]" : "1x1 conv [C,C,1,1]") +
+			"), e.g. '" + badProj.get(0) + "' " + Arrays.toString(projShape));
 		Map<String, long[]> text = m.shapes().get(Component.TEXT_ENCODER);
 		int hidden = intOr(textConfig, "hidden_size", family.contextWidth);
 		long[] tok = text.get("text_model.embeddings.token_embedding.weight");
@@ -128,6 +135,14 @@ public final class LdmCheckpoint {
 		if (!defects.isEmpty()) throw new ModelLoadException(where + ": cannot read as an " + family +
 			" single-file checkpoint:\n  - " + String.join("\n  - ", defects));
 		return m;
+	}
+
+	private static String contextHint(long[] shape, ModelFamily family) {
+		if (shape.length != 2) return "";
+		for (ModelFamily f : ModelFamily.values())
+			if (f != family && shape[1] == f.contextWidth) return " (context " + shape[1] + " is " + f +
+				"'s, but the text encoder keys are " + family + "'s: unknown model family)";
+		return " (a context width no known SD 1.x/2.x model has: unknown model family, or pass matching configs)";
 	}
 
 	/** Wraps a mapped file as three lazy weight sources; closing all three closes the file. */

@@ -249,6 +249,15 @@ public final class LdmKeyMap {
 		Matcher m = INDEXED.matcher(k);
 		if (!m.matches()) return null;
 		int idx = Integer.parseInt(m.group(2));
+		if (m.group(1).equals("middle_block")) {
+			String rest = m.group(3);
+			return switch (idx) {
+				case 0 -> prefixed("mid_block.resnets.0.", child(UNET_RESNET, rest));
+				case 1 -> attention("mid_block.attentions.0.", rest);
+				case 2 -> prefixed("mid_block.resnets.1.", child(UNET_RESNET, rest));
+				default -> null;
+			};
+		}
 		Matcher sm = SUB.matcher(m.group(3));
 		if (!sm.matches()) return null;
 		int sub = Integer.parseInt(sm.group(1));
@@ -263,15 +272,6 @@ public final class LdmKeyMap {
 				if (sub == 0) return prefixed(p + "resnets." + j + ".", child(UNET_RESNET, rest));
 				if (sub == 1) return attention(p + "attentions." + j + ".", rest);
 				return null;
-			}
-			case "middle_block" -> {
-				if (sub != 0) return null;
-				return switch (idx) {
-					case 0 -> prefixed("mid_block.resnets.0.", child(UNET_RESNET, rest));
-					case 1 -> attention("mid_block.attentions.0.", rest);
-					case 2 -> prefixed("mid_block.resnets.1.", child(UNET_RESNET, rest));
-					default -> null;
-				};
 			}
 			default -> { // output_blocks
 				int i = idx / (perBlock + 1), j = idx % (perBlock + 1);
