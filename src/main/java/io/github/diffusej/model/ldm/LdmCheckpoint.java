@@ -10,6 +10,7 @@ import io.github.diffusej.model.ldm.LdmKeyMap.Structure;
 import io.github.diffusej.model.loader.Component;
 import io.github.diffusej.model.loader.ModelFamily;
 import io.github.diffusej.model.loader.ModelLoadException;
+import io.github.diffusej.model.loader.ReferenceKeys;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -90,7 +91,7 @@ public final class LdmCheckpoint {
 	 * encoder config (hidden width, number of layers). Throws one exception listing every defect.
 	 */
 	public static Mapping mapChecked(Map<String, long[]> shapes, ModelFamily family, Structure s, JsonObject unetConfig,
-		JsonObject textConfig, String where) throws ModelLoadException
+		JsonObject vaeConfig, JsonObject textConfig, String where) throws ModelLoadException
 	{
 		Mapping m = LdmKeyMap.mapAll(shapes, family, s);
 		List<String> defects = new ArrayList<>(m.defects());
@@ -123,15 +124,12 @@ public final class LdmCheckpoint {
 		long[] tok = text.get("text_model.embeddings.token_embedding.weight");
 		if (tok != null && (tok.length != 2 || tok[1] != hidden)) defects.add("the token embedding has shape " +
 			Arrays.toString(tok) + " but the text encoder config's hidden_size is " + hidden);
-		for (int layer = 0; layer < s.textLayers(); layer++) {
-			if (!text.isEmpty() && !text.containsKey("text_model.encoder.layers." + layer + ".layer_norm1.weight")) {
-				defects.add("text encoder layer " + layer + " is missing (the config has num_hidden_layers=" +
-					s.textLayers() + ")");
-				break;
-			}
+		JsonObject[] configs = {textConfig, unetConfig, vaeConfig};
+		for (Component c : Component.values()) {
+			Map<String, LdmKeyMap.Target> t = m.targets().get(c);
+			if (t.isEmpty()) defects.add("no " + c.folder + " weights at all");
+			else defects.addAll(ReferenceKeys.check(c, configs[c.ordinal()], t.keySet(), k -> t.get(k).source(), true));
 		}
-		for (Component c : Component.values())
-			if (m.targets().get(c).isEmpty()) defects.add("no " + c.folder + " weights at all");
 		if (!defects.isEmpty()) throw new ModelLoadException(where + ": cannot read as an " + family +
 			" single-file checkpoint:\n  - " + String.join("\n  - ", defects));
 		return m;
@@ -160,7 +158,8 @@ public final class LdmCheckpoint {
 	{
 		try {
 			Structure s = structure(unetConfig, vaeConfig, textConfig);
-			return open(file, mapChecked(shapes(file), family, s, unetConfig, textConfig, file.path().toString()));
+			return open(file, mapChecked(shapes(file), family, s, unetConfig, vaeConfig, textConfig,
+				file.path().toString()));
 		}
 		catch (IOException | RuntimeException e) {
 			file.close();

@@ -107,6 +107,17 @@ public final class ModelLoader {
 			for (ComponentFiles cf : comps.values()) cf.weights().close();
 			throw e;
 		}
+		List<String> defects = new ArrayList<>();
+		for (ComponentFiles cf : comps.values()) {
+			defects.addAll(ReferenceKeys.check(cf.component(), cf.config(), cf.weights().keys(), k -> k, false));
+			for (String d : ReferenceKeys.check(cf.component(), cf.config(), cf.weights().keys(), k -> k, true))
+				if (!defects.contains(d)) notes.add(root + ": " + d + " (not used)");
+		}
+		if (!defects.isEmpty()) {
+			for (ComponentFiles cf : comps.values()) cf.weights().close();
+			throw new ModelLoadException(root + ": the weights do not match the configs:\n  - " +
+				String.join("\n  - ", defects));
+		}
 		return new ModelFiles(root, ModelFiles.Kind.DIFFUSERS_FOLDER, family, prediction, Collections.unmodifiableMap(comps),
 			tokenizer, scheduler, List.copyOf(notes));
 	}

@@ -41,7 +41,7 @@ class LdmKeyMapTest {
 		JsonObject unet = TestManifests.config(model, Component.UNET);
 		JsonObject text = TestManifests.config(model, Component.TEXT_ENCODER);
 		Structure s = LdmCheckpoint.structure(unet, TestManifests.config(model, Component.VAE), text);
-		return LdmCheckpoint.mapChecked(ldm, family, s, unet, text, file);
+		return LdmCheckpoint.mapChecked(ldm, family, s, unet, TestManifests.config(model, Component.VAE), text, file);
 	}
 
 	@ParameterizedTest(name = "{1}")
@@ -81,7 +81,7 @@ class LdmKeyMapTest {
 				assertEquals(TestManifests.config(mf[0], c), ModelLoader.bundled(f, c.folder + "/config.json"), c.folder);
 			Map<String, long[]> ldm = TestManifests.ldm(mf[0] + "_ldm_manifest_expected_real.json");
 			Mapping m = LdmCheckpoint.mapChecked(ldm, f, LdmCheckpoint.structure(unet,
-				ModelLoader.bundled(f, "vae/config.json"), text), unet, text, "bundled");
+				ModelLoader.bundled(f, "vae/config.json"), text), unet, ModelLoader.bundled(f, "vae/config.json"), text, "bundled");
 			assertEquals(printable(TestManifests.diffusers(mf[0]).get(Component.UNET)),
 				printable(m.shapes().get(Component.UNET)));
 		}
@@ -112,7 +112,7 @@ class LdmKeyMapTest {
 		JsonObject unet = TestManifests.config("sd15", Component.UNET), text = TestManifests.config("sd15",
 			Component.TEXT_ENCODER);
 		Mapping m = LdmCheckpoint.mapChecked(ldm, ModelFamily.SD1, LdmCheckpoint.structure(unet,
-			TestManifests.config("sd15", Component.VAE), text), unet, text, "x");
+			TestManifests.config("sd15", Component.VAE), text), unet, TestManifests.config("sd15", Component.VAE), text, "x");
 		assertEquals(16, m.ignored().size(), m.ignored().toString());
 		assertEquals(196, m.shapes().get(Component.TEXT_ENCODER).size());
 	}
