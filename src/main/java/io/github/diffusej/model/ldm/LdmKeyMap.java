@@ -379,7 +379,10 @@ public final class LdmKeyMap {
 		};
 	}
 
-	/** The mapped reference key/shape sets of a checkpoint, or the defects that prevent mapping it. */
+	/**
+	 * The mapped reference key/shape sets of a checkpoint, or the defects that prevent mapping it. When there are
+	 * defects, {@code targets} may list keys whose source has an unusable shape (they have no entry in {@code shapes}).
+	 */
 	public record Mapping(Map<Component, Map<String, Target>> targets, Map<Component, Map<String, long[]>> shapes,
 		Map<String, String> ignored, List<String> defects) {}
 
@@ -411,12 +414,14 @@ public final class LdmKeyMap {
 			}
 			for (Target t : ts) {
 				long[] shape = targetShape(t.transform(), e.getValue());
+				Target old = targets.get(t.component()).put(t.key(), t);
 				if (shape == null) {
-					defects.add("'" + key + "' has shape " + Arrays.toString(e.getValue()) + ", which cannot become '" +
-						t.key() + "' (" + describe(t.transform()) + ")");
+					// the target stays listed (so it is not also reported missing); one message per source key
+					if (t == ts.get(0)) defects.add("'" + key + "' has shape " + Arrays.toString(e.getValue()) +
+						", which cannot become '" + t.key() + "'" + (ts.size() > 1 ? " and " + (ts.size() - 1) + " more" : "") +
+						" (" + describe(t.transform()) + ")");
 					continue;
 				}
-				Target old = targets.get(t.component()).put(t.key(), t);
 				if (old != null) defects.add("'" + t.key() + "' is provided twice: by '" + old.source() + "' and by '" +
 					key + "'");
 				shapes.get(t.component()).put(t.key(), shape);

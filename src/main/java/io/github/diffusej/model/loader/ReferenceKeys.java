@@ -55,7 +55,7 @@ public final class ReferenceKeys {
 		}
 		List<String> defects = new ArrayList<>();
 		List<String> missing = expected.stream().filter(k -> !offered.contains(k)).toList();
-		if (!missing.isEmpty()) defects.add(c.folder + ": " + missing.size() + " tensor(s) missing: " + shortList(missing));
+		if (!missing.isEmpty()) defects.add(c.folder + ": " + missing.size() + " tensor(s) missing (reference names): " + shortList(missing));
 		if (surplusIsDefect) {
 			List<String> surplus = offered.stream().filter(k -> !expected.contains(k)).sorted()
 				.map(k -> sourceName.apply(k).equals(k) ? k : sourceName.apply(k) + " (as " + k + ")").toList();
