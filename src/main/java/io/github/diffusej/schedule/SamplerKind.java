@@ -52,7 +52,7 @@ public enum SamplerKind {
 			case EULER_A -> new EulerAncestralDiscreteScheduler(config, noise);
 			case DPMPP_2M -> new DPMSolverMultistepScheduler(config.withKarrasSigmas(false));
 			case DPMPP_2M_KARRAS -> new DPMSolverMultistepScheduler(config.withKarrasSigmas(true));
-			case PNDM -> new PNDMScheduler(config);
+			case PNDM -> new PNDMScheduler(config.withSkipPrkSteps(true));
 		};
 	}
 

@@ -193,6 +193,18 @@ public record SchedulerConfig(
 			lambdaMinClipped, varianceType, unknownKeys);
 	}
 
+	/**
+	 * This config with {@code skip_prk_steps} set. The "PLMS" menu entry uses {@code true}: that is what the name
+	 * means, and SD 1.x/2.x files say so anyway, but {@code PNDMScheduler}'s own default is {@code false}.
+	 */
+	public SchedulerConfig withSkipPrkSteps(boolean skip) {
+		return new SchedulerConfig(source, className, numTrainTimesteps, betaStart, betaEnd, betaSchedule,
+			trainedBetas, predictionType, timestepSpacing, stepsOffset, setAlphaToOne, clipSample, clipSampleRange,
+			skip, thresholding, rescaleBetasZeroSnr, useKarrasSigmas, sigmaMin, sigmaMax, interpolationType,
+			timestepType, solverOrder, algorithmType, solverType, lowerOrderFinal, eulerAtFinal, useLuLambdas,
+			lambdaMinClipped, varianceType, unknownKeys);
+	}
+
 	/** The prediction type as an enum (after {@link #withDefaultsOf}). */
 	public PredictionType prediction() {
 		return PredictionType.of(predictionType == null ? "epsilon" : predictionType);
