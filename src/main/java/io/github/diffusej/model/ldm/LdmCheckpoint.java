@@ -125,7 +125,10 @@ public final class LdmCheckpoint {
 		if (tok != null && (tok.length != 2 || tok[1] != hidden)) defects.add("the token embedding has shape " +
 			Arrays.toString(tok) + " but the text encoder config's hidden_size is " + hidden);
 		JsonObject[] configs = {textConfig, unetConfig, vaeConfig};
-		for (Component c : Component.values()) {
+		boolean configMismatch = defects.size() > m.defects().size();
+		if (configMismatch) defects.add("the configs do not describe this model (bundled configs are SD1.5's and " +
+			"SD2.1's); pass the model's own configs via LoadOptions.configDir");
+		for (Component c : configMismatch ? new Component[0] : Component.values()) {
 			Map<String, LdmKeyMap.Target> t = m.targets().get(c);
 			if (t.isEmpty()) defects.add("no " + c.folder + " weights at all");
 			else defects.addAll(ReferenceKeys.check(c, configs[c.ordinal()], t.keySet(), k -> t.get(k).source(), true));

@@ -33,7 +33,6 @@ class ModelLoaderSingleFileTest {
 	{
 		Path file = TinyLdm.write(tmp.resolve("broken.safetensors"), flavour, edit);
 		ModelLoadException e = assertThrows(ModelLoadException.class, () -> ModelLoader.open(file, opts).close());
-		System.out.println("MSG " + e.getMessage());
 		assertTrue(e.getMessage().contains(file.toString()), "message must name the file: " + e.getMessage());
 		return e;
 	}
