@@ -131,7 +131,11 @@ public final class LdmCheckpoint {
 		for (Component c : configMismatch ? new Component[0] : Component.values()) {
 			Map<String, LdmKeyMap.Target> t = m.targets().get(c);
 			if (t.isEmpty()) defects.add("no " + c.folder + " weights at all");
-			else defects.addAll(ReferenceKeys.check(c, configs[c.ordinal()], t.keySet(), k -> t.get(k).source(), true));
+			else {
+				Map<String, long[]> offered = new LinkedHashMap<>();
+				for (String k : t.keySet()) offered.put(k, m.shapes().get(c).get(k)); // null: shape already reported
+				defects.addAll(ReferenceKeys.check(c, configs[c.ordinal()], offered, k -> t.get(k).source(), true));
+			}
 		}
 		if (!defects.isEmpty()) throw new ModelLoadException(where + ": cannot read as an " + family +
 			" single-file checkpoint:\n  - " + String.join("\n  - ", defects));

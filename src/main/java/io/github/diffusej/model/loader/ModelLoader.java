@@ -109,8 +109,10 @@ public final class ModelLoader {
 		}
 		List<String> defects = new ArrayList<>();
 		for (ComponentFiles cf : comps.values()) {
-			defects.addAll(ReferenceKeys.check(cf.component(), cf.config(), cf.weights().keys(), k -> k, false));
-			for (String d : ReferenceKeys.check(cf.component(), cf.config(), cf.weights().keys(), k -> k, true))
+			Map<String, long[]> offered = new java.util.LinkedHashMap<>();
+			for (String k : cf.weights().keys()) offered.put(k, cf.weights().shape(k));
+			defects.addAll(ReferenceKeys.check(cf.component(), cf.config(), offered, k -> k, false));
+			for (String d : ReferenceKeys.check(cf.component(), cf.config(), offered, k -> k, true))
 				if (!defects.contains(d)) notes.add(root + ": " + d + " (not used)");
 		}
 		if (!defects.isEmpty()) {

@@ -69,6 +69,16 @@ class ModelLoaderSingleFileTest {
 	}
 
 	@Test
+	void wrongShapeOfAPlainTensor() throws IOException {
+		var e = refused(Flavour.SD1, t -> {
+			Entry w = t.get("model.diffusion_model.input_blocks.0.0.weight"); // [32, 4, 3, 3]
+			t.put("model.diffusion_model.input_blocks.0.0.weight", new Entry(new long[] {32, 2, 3, 6}, w.values()));
+		}, tiny());
+		assertMentions(e, "unet: 1 tensor(s) with the wrong shape: 'model.diffusion_model.input_blocks.0.0.weight' " +
+			"(as conv_in.weight) is [32, 2, 3, 6], the config implies [32, 4, 3, 3]");
+	}
+
+	@Test
 	void unmappedKey() throws IOException {
 		var e = refused(Flavour.SD1, t -> t.put("model.diffusion_model.input_blocks.1.0.mystery.weight",
 			new Entry(new long[] {2}, new float[2])), tiny());
