@@ -54,6 +54,10 @@ public final class LdmCheckpoint {
 			"*' text-encoder keys); SDXL is not supported yet - use an SD 1.x or SD 2.x model");
 		if (lora && !unet) throw new ModelLoadException(where + ": this is a LoRA file, not a base model; " +
 			"open an SD 1.x/2.x checkpoint and apply the LoRA to it");
+		boolean diffusersComponent = shapes.keySet().stream().anyMatch(k -> k.startsWith("down_blocks.") ||
+			k.startsWith("encoder.down_blocks.") || k.startsWith("text_model."));
+		if (!unet && diffusersComponent) throw new ModelLoadException(where + ": this is one component of a diffusers " +
+			"model (diffusers key names), not a single-file checkpoint; open the diffusers model folder instead");
 		if (!unet) throw new ModelLoadException(where + ": not a Stable Diffusion checkpoint: no '" + LdmKeyMap.UNET_PREFIX +
 			"*' keys (" + shapes.size() + " tensors, e.g. " + LdmKeyMap.list(new ArrayList<>(shapes.keySet()).subList(0,
 				Math.min(3, shapes.size()))) + ")");
