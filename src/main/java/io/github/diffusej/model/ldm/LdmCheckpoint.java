@@ -54,6 +54,10 @@ public final class LdmCheckpoint {
 			"*' text-encoder keys); SDXL is not supported yet - use an SD 1.x or SD 2.x model");
 		if (lora && !unet) throw new ModelLoadException(where + ": this is a LoRA file, not a base model; " +
 			"open an SD 1.x/2.x checkpoint and apply the LoRA to it");
+		boolean diffusersComponent = shapes.keySet().stream().anyMatch(k -> k.startsWith("down_blocks.") ||
+			k.startsWith("encoder.down_blocks.") || k.startsWith("text_model."));
+		if (!unet && diffusersComponent) throw new ModelLoadException(where + ": this is one component of a diffusers " +
+			"model (diffusers key names), not a single-file checkpoint; open the diffusers model folder instead");
 		if (!unet) throw new ModelLoadException(where + ": not a Stable Diffusion checkpoint: no '" + LdmKeyMap.UNET_PREFIX +
 			"*' keys (" + shapes.size() + " tensors, e.g. " + LdmKeyMap.list(new ArrayList<>(shapes.keySet()).subList(0,
 				Math.min(3, shapes.size()))) + ")");
@@ -125,10 +129,17 @@ public final class LdmCheckpoint {
 		if (tok != null && (tok.length != 2 || tok[1] != hidden)) defects.add("the token embedding has shape " +
 			Arrays.toString(tok) + " but the text encoder config's hidden_size is " + hidden);
 		JsonObject[] configs = {textConfig, unetConfig, vaeConfig};
-		for (Component c : Component.values()) {
+		boolean configMismatch = defects.size() > m.defects().size();
+		if (configMismatch) defects.add("the configs do not describe this model (bundled configs are SD1.5's and " +
+			"SD2.1's); pass the model's own configs via LoadOptions.configDir");
+		for (Component c : configMismatch ? new Component[0] : Component.values()) {
 			Map<String, LdmKeyMap.Target> t = m.targets().get(c);
 			if (t.isEmpty()) defects.add("no " + c.folder + " weights at all");
-			else defects.addAll(ReferenceKeys.check(c, configs[c.ordinal()], t.keySet(), k -> t.get(k).source(), true));
+			else {
+				Map<String, long[]> offered = new LinkedHashMap<>();
+				for (String k : t.keySet()) offered.put(k, m.shapes().get(c).get(k)); // null: shape already reported
+				defects.addAll(ReferenceKeys.check(c, configs[c.ordinal()], offered, k -> t.get(k).source(), true));
+			}
 		}
 		if (!defects.isEmpty()) throw new ModelLoadException(where + ": cannot read as an " + family +
 			" single-file checkpoint:\n  - " + String.join("\n  - ", defects));

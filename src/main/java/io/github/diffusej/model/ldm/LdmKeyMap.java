@@ -68,7 +68,14 @@ import java.util.regex.Pattern;
  *   transformer.resblocks.n.attn.in_proj_bias [3D]     ... self_attn.{q,k,v}_proj.bias [D]
  * </pre>
  *
- * <h2>Ignored keys</h2> See {@link #IGNORED}: the only keys a checkpoint may carry without a mapping.
+ * <h2>Ignored keys</h2> See {@link #IGNORED}: the only keys a checkpoint may carry without a mapping
+ * ({@code model_ema.*}, LDM schedule buffers, CLIP {@code position_ids}, OpenCLIP {@code text_projection},
+ * {@code logit_scale}, {@code attn_mask} and blocks beyond {@code num_hidden_layers}). Any other key without a
+ * mapping is an error.
+ *
+ * <h2>Diffusers folders</h2> Two small entries live here too, so that all old names stay in one place: pre-0.14
+ * VAE attention names ({@code query/key/value/proj_attn}, see {@link #modernDiffusersVaeKey}) and the
+ * {@code text_model.embeddings.position_ids} buffer ({@link #isIgnorableDiffusersKey}).
  */
 public final class LdmKeyMap {
 

@@ -102,21 +102,22 @@ public final class ModelLoader {
 				comps.put(c, new ComponentFiles(c, SafetensorsWeightSource.open(weights), configs.get(c),
 					dir.resolve("config.json").toString()));
 			}
+			List<String> defects = new ArrayList<>();
+			for (ComponentFiles cf : comps.values()) {
+				Map<String, long[]> offered = new java.util.LinkedHashMap<>();
+				for (String k : cf.weights().keys()) offered.put(k, cf.weights().shape(k));
+				defects.addAll(ReferenceKeys.check(cf.component(), cf.config(), offered, k -> k, false));
+				for (String d : ReferenceKeys.check(cf.component(), cf.config(), offered, k -> k, true))
+					if (!defects.contains(d)) notes.add(root + ": " + d + " (not used)");
+			}
+			if (!defects.isEmpty()) {
+				throw new ModelLoadException(root + ": the weights do not match the configs:\n  - " +
+					String.join("\n  - ", defects));
+			}
 		}
 		catch (IOException | RuntimeException e) {
 			for (ComponentFiles cf : comps.values()) cf.weights().close();
 			throw e;
-		}
-		List<String> defects = new ArrayList<>();
-		for (ComponentFiles cf : comps.values()) {
-			defects.addAll(ReferenceKeys.check(cf.component(), cf.config(), cf.weights().keys(), k -> k, false));
-			for (String d : ReferenceKeys.check(cf.component(), cf.config(), cf.weights().keys(), k -> k, true))
-				if (!defects.contains(d)) notes.add(root + ": " + d + " (not used)");
-		}
-		if (!defects.isEmpty()) {
-			for (ComponentFiles cf : comps.values()) cf.weights().close();
-			throw new ModelLoadException(root + ": the weights do not match the configs:\n  - " +
-				String.join("\n  - ", defects));
 		}
 		return new ModelFiles(root, ModelFiles.Kind.DIFFUSERS_FOLDER, family, prediction, Collections.unmodifiableMap(comps),
 			tokenizer, scheduler, List.copyOf(notes));
@@ -206,20 +207,19 @@ public final class ModelLoader {
 			"saves safetensors) and open that file.");
 		if (!ext.equals("safetensors")) throw new ModelLoadException(file + ": not a model file: expected a " +
 			".safetensors checkpoint or a diffusers model folder");
-		Path tokenizer = options.tokenizerDir();
-		Path sibling = file.toAbsolutePath().getParent().resolve("tokenizer");
-		if (tokenizer == null) {
-			if (!Files.isDirectory(sibling)) throw new ModelLoadException(file + ": a single-file checkpoint carries no " +
-				"tokenizer. Give a tokenizer folder (vocab.json + merges.txt, e.g. the 'tokenizer' folder of the " +
-				"matching diffusers model) in the load options, or place it at " + sibling);
-			tokenizer = sibling;
-		}
-		checkTokenizer(tokenizer, file + ": tokenizer folder");
-
 		SafetensorsFile sf = SafetensorsFile.open(file);
 		try {
 			Map<String, long[]> shapes = LdmCheckpoint.shapes(sf);
 			ModelFamily family = LdmCheckpoint.detectFamily(shapes, file.toString());
+			Path tokenizer = options.tokenizerDir();
+			Path sibling = file.toAbsolutePath().getParent().resolve("tokenizer");
+			if (tokenizer == null) {
+				if (!Files.isDirectory(sibling)) throw new ModelLoadException(file + ": a single-file checkpoint carries no " +
+					"tokenizer. Give a tokenizer folder (vocab.json + merges.txt, e.g. the 'tokenizer' folder of the " +
+					"matching diffusers model) in the load options, or place it at " + sibling);
+				tokenizer = sibling;
+			}
+			checkTokenizer(tokenizer, file + ": tokenizer folder");
 			List<String> notes = new ArrayList<>();
 			Map<Component, JsonObject> configs = new EnumMap<>(Component.class);
 			Map<Component, String> origins = new EnumMap<>(Component.class);

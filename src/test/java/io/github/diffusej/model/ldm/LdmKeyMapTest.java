@@ -117,6 +117,28 @@ class LdmKeyMapTest {
 		assertEquals(196, m.shapes().get(Component.TEXT_ENCODER).size());
 	}
 
+	/** Old SD1 exports name the CLIP modules without the {@code text_model.} level. */
+	@Test
+	void sd1TextEncoderWithoutTextModelLevel() {
+		Structure s = new Structure(2, 4, 12);
+		var t = LdmKeyMap.map("cond_stage_model.transformer.encoder.layers.11.mlp.fc1.weight", ModelFamily.SD1, s);
+		assertEquals("text_model.encoder.layers.11.mlp.fc1.weight", t.get(0).key());
+		assertEquals(java.util.List.of(), LdmKeyMap.map("cond_stage_model.transformer.embeddings.position_ids",
+			ModelFamily.SD1, s));
+		assertEquals(null, LdmKeyMap.map("cond_stage_model.transformer.encoder.layers.12.mlp.fc1.weight",
+			ModelFamily.SD1, s), "a 13th layer is not in the config");
+		assertEquals(null, LdmKeyMap.map("cond_stage_model.model.ln_final.weight", ModelFamily.SD1, s),
+			"OpenCLIP keys in an SD1 file");
+	}
+
+	@Test
+	void aDiffusersComponentFileGetsAHint() {
+		var e = assertThrows(ModelLoadException.class, () -> LdmCheckpoint.detectFamily(
+			Map.of("down_blocks.0.resnets.0.conv1.weight", new long[] {320, 320, 3, 3}), "unet.safetensors"));
+		assertTrue(e.getMessage().startsWith("unet.safetensors: this is one component of a diffusers model"),
+			e.getMessage());
+	}
+
 	@Test
 	void vaeAttentionBiasInBothShapesIsSqueezed() {
 		assertEquals("[512]", java.util.Arrays.toString(LdmKeyMap.targetShape(LdmKeyMap.Transform.SQUEEZE_1X1,

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import io.github.diffusej.io.Dtype;
 import io.github.diffusej.io.HalfFloats;
 import io.github.diffusej.model.WeightSource;
 import io.github.diffusej.model.loader.Component;
@@ -23,12 +24,12 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * End to end through the single-file path: the tiny-sd1 diffusers weights ({@code tiny-sd1/model}) are written as an
- * F16 LDM checkpoint with LDM names and shapes, opened with {@link ModelLoader}, and every tensor is read back under
- * its diffusers name and compared with the original (equal to the F16-rounded original, bit for bit).
+ * F16 (and BF16) LDM checkpoint with LDM names and shapes, opened with {@link ModelLoader}, and every tensor is read
+ * back under its diffusers name and compared with the original (equal to the rounded original, bit for bit).
  */
 class LdmWeightSourceTest {
 
@@ -52,10 +53,15 @@ class LdmWeightSourceTest {
 		return HalfFloats.f16ToFloat(HalfFloats.floatToF16(x));
 	}
 
-	@ParameterizedTest
-	@EnumSource(TinyLdm.Flavour.class)
-	void everyTensorSurvivesTheSingleFilePath(TinyLdm.Flavour flavour) throws IOException {
-		Path file = TinyLdm.write(tmp.resolve("tiny-" + flavour + ".safetensors"), flavour, null);
+	static float round(Dtype dtype, float x) {
+		return dtype == Dtype.F16 ? f16(x) : HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(x));
+	}
+
+	@ParameterizedTest(name = "{0} {1}")
+	@CsvSource({"SD1, F16", "SD2, F16", "SD2, BF16"})
+	void everyTensorSurvivesTheSingleFilePath(TinyLdm.Flavour flavour, Dtype dtype) throws IOException {
+		Path file = TinyLdm.write(tmp.resolve("tiny-" + flavour + ".safetensors"), flavour, null, dtype);
+		double ulp = dtype == Dtype.F16 ? 0x1p-11 : 0x1p-8;
 		LoadOptions opts = LoadOptions.defaults().withTokenizerDir(TinyLdm.model().resolve("tokenizer"))
 			.withConfigDir(TinyLdm.model());
 		try (ModelFiles mf = ModelLoader.open(file, opts)) {
@@ -81,9 +87,9 @@ class LdmWeightSourceTest {
 						assertEquals(DataType.FLOAT32, a.getDataType(), k);
 						float[] got = a.toFloatArray();
 						for (int i = 0; i < want.length; i++) {
-							if (Float.floatToIntBits(got[i]) != Float.floatToIntBits(f16(want[i])))
-								throw new AssertionError(k + "[" + i + "]: " + got[i] + " != f16(" + want[i] + ")");
-							assertTrue(Math.abs(got[i] - want[i]) <= Math.abs(want[i]) * 0x1p-11 + 1e-7f, k);
+							if (Float.floatToIntBits(got[i]) != Float.floatToIntBits(round(dtype, want[i])))
+								throw new AssertionError(k + "[" + i + "]: " + got[i] + " != " + dtype + "(" + want[i] + ")");
+							assertTrue(Math.abs(got[i] - want[i]) <= Math.abs(want[i]) * ulp + 1e-7f, k);
 						}
 					}
 					checked++;
@@ -104,7 +110,7 @@ class LdmWeightSourceTest {
 			{
 				assertEquals(DataType.FLOAT16, a.getDataType());
 				float[] got = f.toFloatArray();
-				for (int i = 0; i < want.length; i++) assertEquals(f16(want[i]), got[i], 0f, k + "[" + i + "]");
+				for (int i = 0; i < want.length; i++) assertEquals(f16(round(dtype, want[i])), got[i], 0f, k + "[" + i + "]");
 			}
 		}
 	}

@@ -1,11 +1,15 @@
 package io.github.diffusej.model.ldm;
 
 import com.google.gson.JsonObject;
+import io.github.diffusej.io.Dtype;
+import io.github.diffusej.io.HalfFloats;
 import io.github.diffusej.io.SafetensorsFile;
 import io.github.diffusej.io.SafetensorsWriter;
 import io.github.diffusej.model.loader.Component;
 import io.github.diffusej.testutil.Golden;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -112,12 +116,25 @@ public final class TinyLdm {
 
 	/** Writes the checkpoint (floats as F16) after letting {@code edit} change the tensor map. */
 	public static Path write(Path file, Flavour flavour, Consumer<Map<String, Entry>> edit) throws IOException {
+		return write(file, flavour, edit, Dtype.F16);
+	}
+
+	/** Writes the checkpoint with floats stored as {@code dtype} (F16 or BF16). */
+	public static Path write(Path file, Flavour flavour, Consumer<Map<String, Entry>> edit, Dtype dtype)
+		throws IOException
+	{
 		Map<String, Entry> t = ldmTensors(flavour);
 		if (edit != null) edit.accept(t);
 		SafetensorsWriter w = new SafetensorsWriter();
 		for (var e : t.entrySet()) {
+			float[] v = e.getValue().values();
 			if (e.getValue().longs() != null) w.putLongs(e.getKey(), e.getValue().shape(), e.getValue().longs());
-			else w.putFloatsAsF16(e.getKey(), e.getValue().shape(), e.getValue().values());
+			else if (dtype == Dtype.F16) w.putFloatsAsF16(e.getKey(), e.getValue().shape(), v);
+			else {
+				ByteBuffer b = ByteBuffer.allocate(v.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+				for (int i = 0; i < v.length; i++) b.putShort(2 * i, HalfFloats.floatToBf16(v[i]));
+				w.put(e.getKey(), Dtype.BF16, e.getValue().shape(), b);
+			}
 		}
 		Files.createDirectories(file.toAbsolutePath().getParent());
 		w.write(file);

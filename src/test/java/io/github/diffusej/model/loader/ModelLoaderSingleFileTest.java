@@ -33,7 +33,6 @@ class ModelLoaderSingleFileTest {
 	{
 		Path file = TinyLdm.write(tmp.resolve("broken.safetensors"), flavour, edit);
 		ModelLoadException e = assertThrows(ModelLoadException.class, () -> ModelLoader.open(file, opts).close());
-		System.out.println("MSG " + e.getMessage());
 		assertTrue(e.getMessage().contains(file.toString()), "message must name the file: " + e.getMessage());
 		return e;
 	}
@@ -67,6 +66,16 @@ class ModelLoaderSingleFileTest {
 			t.put(k, new Entry(new long[] {in.shape()[0] / 3, in.shape()[1] * 3}, in.values()));
 		}, tiny());
 		assertMentions(e, "'" + k + "' has shape [32, 96]", "in_proj");
+	}
+
+	@Test
+	void wrongShapeOfAPlainTensor() throws IOException {
+		var e = refused(Flavour.SD1, t -> {
+			Entry w = t.get("model.diffusion_model.input_blocks.0.0.weight"); // [32, 4, 3, 3]
+			t.put("model.diffusion_model.input_blocks.0.0.weight", new Entry(new long[] {32, 2, 3, 6}, w.values()));
+		}, tiny());
+		assertMentions(e, "unet: 1 tensor(s) with the wrong shape: 'model.diffusion_model.input_blocks.0.0.weight' " +
+			"(as conv_in.weight) is [32, 2, 3, 6], the config implies [32, 4, 3, 3]");
 	}
 
 	@Test
