@@ -5,7 +5,7 @@ package io.github.diffusej.tokenize;
  * Latin-1 bytes map to themselves, the other 68 bytes to U+0100 onwards, so every byte string is a visible
  * string that BPE can merge.
  */
-final class ByteLevelAlphabet {
+public final class ByteLevelAlphabet {
 
 	private static final char[] BYTE_TO_CHAR = new char[256];
 	private static final int[] CHAR_TO_BYTE = new int[512];
@@ -24,7 +24,7 @@ final class ByteLevelAlphabet {
 	private ByteLevelAlphabet() {}
 
 	/** The byte-level spelling of {@code utf8}. */
-	static String encode(byte[] utf8) {
+	public static String encode(byte[] utf8) {
 		StringBuilder sb = new StringBuilder(utf8.length);
 		for (byte b : utf8) {
 			sb.append(BYTE_TO_CHAR[b & 0xFF]);
