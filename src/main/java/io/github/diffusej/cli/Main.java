@@ -25,6 +25,11 @@ public final class Main {
 
 	static {
 		COMMANDS.put("info", new Entry("start the engine and print device, versions and threads", Main::info));
+		COMMANDS.put("generate", new Entry("generate images from a prompt into PNGs (settings kept in the PNG)",
+			GenerateCli::generate));
+		COMMANDS.put("tokens", new Entry("show how a prompt is tokenized and which trigger words fire", GenerateCli::tokens));
+		COMMANDS.put("make-tiny-model", new Entry("write a tiny random-weight SD model folder (for trying things out)",
+			Main::makeTinyModel));
 	}
 
 	private Main() {}
@@ -63,6 +68,14 @@ public final class Main {
 		out.println("commands:");
 		COMMANDS.forEach((name, e) -> out.printf("  %-16s %s%n", name, e.summary()));
 		out.println("engine settings: -Ddiffusej.device=auto|cpu|gpu -Ddiffusej.threads=N -Ddiffusej.download=true");
+	}
+
+	private static int makeTinyModel(String[] argv) throws Exception {
+		Args a = new Args("make-tiny-model", argv, java.util.Set.of("out", "seed"), java.util.Set.of());
+		java.nio.file.Path dir = io.github.diffusej.model.TinyModel.write(a.path("out", java.nio.file.Path.of("tiny-model")),
+			a.longValue("seed", 1));
+		System.out.println("wrote a tiny random-weight model to " + dir + " (32x32 images)");
+		return 0;
 	}
 
 	private static int info(String[] args) {
