@@ -26,4 +26,14 @@ public enum PredictionType {
 		throw new IllegalArgumentException("unknown prediction_type '" + configName
 			+ "' (expected epsilon, v_prediction or sample)");
 	}
+
+	/**
+	 * Like {@link #of} but also accepts {@code "v"} (as ModelSpec metadata writes it), any case and surrounding
+	 * blanks; null stays null.
+	 */
+	public static PredictionType parse(String s) {
+		if (s == null) return null;
+		String v = s.trim().toLowerCase(java.util.Locale.ROOT);
+		return v.equals("v") ? V_PREDICTION : of(v);
+	}
 }

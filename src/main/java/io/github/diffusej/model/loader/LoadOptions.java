@@ -1,5 +1,7 @@
 package io.github.diffusej.model.loader;
 
+import io.github.diffusej.schedule.PredictionType;
+
 import java.nio.file.Path;
 
 /**

@@ -1,5 +1,7 @@
 package io.github.diffusej.model.loader;
 
+import io.github.diffusej.schedule.PredictionType;
+
 /**
  * The Stable Diffusion generations this project loads. SDXL is recognised by the loaders only to refuse it with a
  * clear message.

@@ -1,5 +1,7 @@
 package io.github.diffusej.model.loader;
 
+import io.github.diffusej.schedule.PredictionType;
+
 import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,5 +1,7 @@
 package io.github.diffusej.model.loader;
 
+import io.github.diffusej.schedule.PredictionType;
+
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -92,7 +94,7 @@ public final class ModelLoader {
 		PredictionType prediction = options.predictionType() != null ? options.predictionType()
 			: scheduler.has("prediction_type") ? parsePrediction(schedulerFile, string(scheduler, "prediction_type"))
 			: PredictionType.EPSILON;
-		scheduler.addProperty("prediction_type", prediction.configValue);
+		scheduler.addProperty("prediction_type", prediction.configName());
 
 		Map<Component, ComponentFiles> comps = new EnumMap<>(Component.class);
 		try {
@@ -252,7 +254,7 @@ public final class ModelLoader {
 				if (family == ModelFamily.SD2) notes.add(file.getFileName() + ": SD 2.x checkpoint; assuming " +
 					"v_prediction (SD 2.0/2.1 768-v). For the 512-base models choose epsilon.");
 			}
-			scheduler.addProperty("prediction_type", prediction.configValue);
+			scheduler.addProperty("prediction_type", prediction.configName());
 
 			Map<Component, WeightSource> sources = LdmCheckpoint.open(sf, family, configs.get(Component.UNET),
 				configs.get(Component.VAE), configs.get(Component.TEXT_ENCODER));

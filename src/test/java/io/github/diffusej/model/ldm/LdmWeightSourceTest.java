@@ -15,7 +15,7 @@ import io.github.diffusej.model.loader.LoadOptions;
 import io.github.diffusej.model.loader.ModelFamily;
 import io.github.diffusej.model.loader.ModelFiles;
 import io.github.diffusej.model.loader.ModelLoader;
-import io.github.diffusej.model.loader.PredictionType;
+import io.github.diffusej.schedule.PredictionType;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
@@ -69,7 +69,7 @@ class LdmWeightSourceTest {
 			assertEquals(flavour == TinyLdm.Flavour.SD1 ? ModelFamily.SD1 : ModelFamily.SD2, mf.family());
 			assertEquals(flavour == TinyLdm.Flavour.SD1 ? PredictionType.EPSILON : PredictionType.V_PREDICTION,
 				mf.predictionType());
-			assertEquals(mf.predictionType().configValue, mf.schedulerConfig().get("prediction_type").getAsString());
+			assertEquals(mf.predictionType().configName(), mf.schedulerConfig().get("prediction_type").getAsString());
 			assertEquals(TinyLdm.model().resolve("tokenizer"), mf.tokenizerDir());
 			int checked = 0;
 			for (Component c : Component.values()) {

@@ -1,5 +1,7 @@
 package io.github.diffusej.model.loader;
 
+import io.github.diffusej.schedule.PredictionType;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
