@@ -365,8 +365,7 @@ public final class DatasetBuilder {
 	}
 
 	private static String sliceLabel(ImagePlus imp, int c, int z, int t) {
-		int idx = imp.getNChannels() * imp.getNSlices() * imp.getNFrames() == imp.getStackSize()
-			? imp.getStackIndex(Math.max(1, c), z, t) : z;
+		int idx = ImageConverter8Bit.stackIndex(imp, Math.max(1, c), z, t);
 		String l = imp.getStack().getSliceLabel(idx);
 		if ((l == null || l.isBlank()) && imp.getStackSize() == 1) {
 			Object info = imp.getProperty("Label");

@@ -45,6 +45,18 @@ public final class ImageConverter8Bit {
 		this.frames = frames;
 	}
 
+	/**
+	 * Stack index of (c, z, t), 1-based. ImagePlus.getStackIndex trusts dimensions that are only checked by the
+	 * getNChannels/getNSlices/getNFrames getters, so a fresh ImagePlus may answer 1 for every plane.
+	 */
+	public static int stackIndex(ImagePlus imp, int c, int z, int t) {
+		int nc = imp.getNChannels();
+		int nz = imp.getNSlices();
+		int nt = imp.getNFrames();
+		if (nc * nz * nt != imp.getStackSize()) return Math.min(z, imp.getStackSize());
+		return (Math.min(t, nt) - 1) * nc * nz + (Math.min(z, nz) - 1) * nc + Math.min(c, nc);
+	}
+
 	/** Non-finite pixels met so far (each plane counted once per conversion). */
 	public long nonFinitePixels() {
 		return nonFinite;
@@ -52,7 +64,7 @@ public final class ImageConverter8Bit {
 
 	/** One channel of one plane through that channel's LUT. */
 	public ColorProcessor plane(int c, int z, int t) {
-		ImageProcessor ip = imp.getStack().getProcessor(imp.getStackIndex(c, z, t));
+		ImageProcessor ip = imp.getStack().getProcessor(stackIndex(imp, c, z, t));
 		if (ip instanceof ColorProcessor cp) return (ColorProcessor) cp.duplicate();
 		double[] range = range(c, ip);
 		byte[] idx = toIndex(ip, range[0], range[1]);
@@ -71,7 +83,7 @@ public final class ImageConverter8Bit {
 		int[] g = new int[w * h];
 		int[] b = new int[w * h];
 		for (int c : channels) {
-			ImageProcessor ip = imp.getStack().getProcessor(imp.getStackIndex(c, z, t));
+			ImageProcessor ip = imp.getStack().getProcessor(stackIndex(imp, c, z, t));
 			int[] rgb;
 			if (ip instanceof ColorProcessor cp) rgb = (int[]) cp.getPixels();
 			else {
@@ -106,7 +118,7 @@ public final class ImageConverter8Bit {
 			int planes = slices.size() * frames.size();
 			ValueSampler s = new ValueSampler(ip.getBitDepth(), Math.max(1 << 16, (8 << 20) / Math.max(1, planes)));
 			for (int z : slices) {
-				for (int t : frames) s.add(imp.getStack().getProcessor(imp.getStackIndex(ch, z, t)));
+				for (int t : frames) s.add(imp.getStack().getProcessor(stackIndex(imp, ch, z, t)));
 			}
 			return s.percentileRange(norm.saturation());
 		});

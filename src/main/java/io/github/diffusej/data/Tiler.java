@@ -24,8 +24,8 @@ public final class Tiler {
 	}
 
 	/**
-	 * Tiles of {@code size} x {@code size} with the given overlap covering the whole image; the last row and
-	 * column are aligned to the far edge so nothing is lost. An image smaller than a tile gives its centre square.
+	 * Tiles of {@code size} x {@code size} covering the whole image, spread evenly so that neighbours overlap by
+	 * at least {@code overlap} pixels and the last row and column touch the far edges. An image smaller than a tile gives its centre square.
 	 */
 	public static List<Rectangle> tiles(int w, int h, int size, int overlap) {
 		if (w < size || h < size) return List.of(centreSquare(w, h));
@@ -36,15 +36,15 @@ public final class Tiler {
 		return out;
 	}
 
+	/** Evenly spread starts: the fewest tiles whose overlap is at least the requested one. */
 	private static List<Integer> starts(int length, int size, int stride) {
+		int n = (length - size + stride - 1) / stride + 1;
 		List<Integer> s = new ArrayList<>();
-		for (int p = 0; ; p += stride) {
-			if (p + size >= length) {
-				s.add(length - size);
-				break;
-			}
-			s.add(p);
+		if (n == 1) {
+			s.add(0);
+			return s;
 		}
+		for (int i = 0; i < n; i++) s.add((int) Math.round((double) i * (length - size) / (n - 1)));
 		return s;
 	}
 
