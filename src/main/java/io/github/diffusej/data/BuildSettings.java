@@ -153,7 +153,7 @@ public record BuildSettings(PlaneSelection planes, Normalization normalization, 
 			if (resolution < 8 || resolution > 8192) {
 				throw new IllegalArgumentException("resolution must be in 8..8192 pixels, got " + resolution);
 			}
-			if (tileOverlap < 0 || tileOverlap >= resolution) {
+			if (tileOverlap < 0 || (mode == SizingMode.TILE && tileOverlap >= resolution)) {
 				throw new IllegalArgumentException("tile overlap must be in 0.." + (resolution - 1)
 					+ " pixels (below the resolution), got " + tileOverlap);
 			}

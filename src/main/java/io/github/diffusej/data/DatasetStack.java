@@ -109,7 +109,9 @@ public final class DatasetStack {
 		if (bi != null) {
 			int w = bi.getWidth();
 			int h = bi.getHeight();
-			return new ColorProcessor(w, h, bi.getRGB(0, 0, w, h, null, 0, w));
+			int[] px = bi.getRGB(0, 0, w, h, null, 0, w);
+			for (int i = 0; i < px.length; i++) px[i] &= 0xffffff; // no alpha: pixels compare as ImageJ RGB
+			return new ColorProcessor(w, h, px);
 		}
 		Opener o = new Opener();
 		o.setSilentMode(true);
