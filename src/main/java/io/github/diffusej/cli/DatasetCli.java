@@ -155,6 +155,10 @@ public final class DatasetCli {
 		if (outDir == null) throw new UsageException("--out DIR is required");
 		if (inputs.isEmpty()) throw new UsageException("no INPUT image files or folders given");
 		DatasetCheck.Method method = checkFor == null ? null : DatasetCheck.Method.parse(checkFor);
+		// options first: a typo should not wait for the inputs to be listed
+		var settings = opts.settings();
+		var formats = opts.formatList();
+		var policy = opts.existingPolicy();
 		List<ImageSource> sources = new ArrayList<>();
 		for (Path in : inputs) {
 			if (Files.isDirectory(in)) sources.addAll(ImageSource.folder(in, recursive));
@@ -166,8 +170,7 @@ public final class DatasetCli {
 			var list = RoiFiles.read(rois);
 			sources = sources.stream().map(s -> s.withRois(list)).toList();
 		}
-		DatasetBuildRequest req = new DatasetBuildRequest(opts.withProvenance(sources), outDir, opts.formatList(),
-			opts.existingPolicy(), opts.settings());
+		DatasetBuildRequest req = new DatasetBuildRequest(opts.withProvenance(sources), outDir, formats, policy, settings);
 		BuildReport report = DatasetBuilder.build(req, quiet ? ProgressListener.NONE : new ConsoleProgress(err));
 		out.print(report.summary());
 		if (method != null) {
