@@ -22,6 +22,7 @@ import org.scijava.command.CommandService;
 
 import io.github.diffusej.fiji.BuildDatasetCommand;
 import io.github.diffusej.fiji.CheckDatasetCommand;
+import io.github.diffusej.fiji.EditDatasetCaptionsCommand;
 import io.github.diffusej.fiji.OpenDatasetAsStackCommand;
 import io.github.diffusej.fiji.SaveStackCaptionsCommand;
 
@@ -129,6 +130,9 @@ class DatasetCommandsTest {
 		CommandModule save = commands.run(SaveStackCaptionsCommand.class, true, "stack", stack).get();
 		assertFalse(save.isCanceled(), save.getCancelReason());
 		assertEquals("<cells> in focus", DatasetReader.read(out.toPath()).items().get(1).caption());
+		CommandModule edit = commands.run(EditDatasetCaptionsCommand.class, true, "dataset", out).get();
+		assertTrue(edit.isCanceled());
+		assertTrue(edit.getCancelReason().contains("needs a display"), edit.getCancelReason());
 		CommandModule wrong = commands.run(SaveStackCaptionsCommand.class, true, "stack", hs).get();
 		assertTrue(wrong.isCanceled());
 		assertTrue(wrong.getCancelReason().contains("not opened with Open Dataset as Stack"), wrong.getCancelReason());
