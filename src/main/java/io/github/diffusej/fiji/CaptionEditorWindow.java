@@ -5,6 +5,7 @@ import ij.process.ImageProcessor;
 
 import java.awt.BorderLayout;
 import java.awt.FlowLayout;
+import java.awt.GridLayout;
 import java.awt.event.WindowAdapter;
 import java.awt.event.WindowEvent;
 import java.io.IOException;
@@ -41,7 +42,8 @@ import io.github.diffusej.data.DatasetStack;
 import io.github.diffusej.data.DatasetWriter;
 
 /**
- * Review and edit the captions of a dataset: thumbnails beside editable captions, a filter, find and replace
+ * Review and edit the captions of a dataset: thumbnails beside editable captions, find (optionally showing only
+ * matching rows) and replace
  * (plain or regular expression), a prefix for all, save and revert. Saving goes through
  * {@link DatasetWriter#saveCaptions}, so every format of the dataset and its dataset.json stay in step.
  */
@@ -58,6 +60,7 @@ final class CaptionEditorWindow extends JFrame {
 	private final JTextField replace = new JTextField(16);
 	private final JCheckBox regex = new JCheckBox("Regex");
 	private final JCheckBox matchCase = new JCheckBox("Match case");
+	private final JCheckBox onlyMatching = new JCheckBox("Show matching only");
 	private final JLabel status = new JLabel(" ");
 	private SwingWorker<Void, Integer> thumbnails;
 
@@ -81,15 +84,20 @@ final class CaptionEditorWindow extends JFrame {
 		table.getColumnModel().getColumn(4).setPreferredWidth(520);
 		table.setSurrendersFocusOnKeystroke(true);
 
-		JPanel top = new JPanel(new FlowLayout(FlowLayout.LEFT));
-		top.add(new JLabel("Find"));
-		top.add(find);
-		top.add(new JLabel("Replace with"));
-		top.add(replace);
-		top.add(regex);
-		top.add(matchCase);
-		top.add(button("Replace in all", this::replaceAll));
-		top.add(button("Prefix all...", this::prefixAll));
+		JPanel search = new JPanel(new FlowLayout(FlowLayout.LEFT));
+		search.add(new JLabel("Find"));
+		search.add(find);
+		search.add(new JLabel("Replace with"));
+		search.add(replace);
+		JPanel actions = new JPanel(new FlowLayout(FlowLayout.LEFT));
+		actions.add(regex);
+		actions.add(matchCase);
+		actions.add(onlyMatching);
+		actions.add(button("Replace in all", this::replaceAll));
+		actions.add(button("Prefix all...", this::prefixAll));
+		JPanel top = new JPanel(new GridLayout(2, 1));
+		top.add(search);
+		top.add(actions);
 		find.getDocument().addDocumentListener(new DocumentListener() {
 
 			@Override
@@ -109,6 +117,7 @@ final class CaptionEditorWindow extends JFrame {
 		});
 		regex.addActionListener(e -> filter());
 		matchCase.addActionListener(e -> filter());
+		onlyMatching.addActionListener(e -> filter());
 
 		JPanel bottom = new JPanel(new BorderLayout());
 		JPanel buttons = new JPanel(new FlowLayout(FlowLayout.RIGHT));
@@ -174,7 +183,7 @@ final class CaptionEditorWindow extends JFrame {
 
 	private void filter() {
 		String f = find.getText();
-		if (f.isEmpty()) {
+		if (f.isEmpty() || !onlyMatching.isSelected()) {
 			sorter.setRowFilter(null);
 			updateStatus();
 			return;
