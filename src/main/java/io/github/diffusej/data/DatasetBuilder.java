@@ -1,6 +1,7 @@
 package io.github.diffusej.data;
 
 import ij.CompositeImage;
+import ij.IJ;
 import ij.ImagePlus;
 import ij.gui.Roi;
 import ij.io.Opener;
@@ -11,15 +12,18 @@ import ij.process.ColorProcessor;
 import java.awt.Rectangle;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
@@ -67,7 +71,7 @@ public final class DatasetBuilder {
 	private long nonFinite;
 
 	/** An item written to the staging folder, before the split. */
-	private record Pending(String name, boolean hasMask, DatasetManifest.Item item) {}
+	private record Pending(String name, DatasetManifest.Item item) {}
 
 	private DatasetBuilder(DatasetBuildRequest req, ProgressListener listener) {
 		this.req = req;
@@ -109,7 +113,7 @@ public final class DatasetBuilder {
 			buildId = m.builds().size();
 			sourceIdBase = m.sources().size();
 			for (DatasetManifest.Item it : m.items()) {
-				nextNumber = Math.max(nextNumber, number(it.image()) + 1);
+				nextNumber = Math.max(nextNumber, itemNumber(it.image()) + 1);
 				if (it.sha256() != null && it.dhash() != null) {
 					finder.add(Path.of(it.image()).getFileName().toString(),
 						new DuplicateFinder.Fingerprint(it.sha256(), Long.parseUnsignedLong(it.dhash(), 16)));
@@ -124,7 +128,7 @@ public final class DatasetBuilder {
 			try {
 				for (int i = 0; i < n; i++) buildSource(i, n);
 			}
-			catch (java.io.UncheckedIOException e) {
+			catch (UncheckedIOException e) {
 				throw e.getCause();
 			}
 			if (pending.isEmpty()) throw nothingProduced();
@@ -230,7 +234,7 @@ public final class DatasetBuilder {
 		List<Integer> ts = IndexRange.parse(sel.frames(), nt, "frames");
 		if (sel.mode() == PlaneMode.CURRENT_CHANNEL) cs = List.of(Math.min(imp.getC(), nc));
 		boolean composite = sel.mode() == PlaneMode.COMPOSITE && nc > 1 && imp.getType() != ImagePlus.COLOR_RGB;
-		if (composite && imp instanceof CompositeImage ci && ci.getMode() == ij.IJ.COMPOSITE) {
+		if (composite && imp instanceof CompositeImage ci && ci.getMode() == IJ.COMPOSITE) {
 			boolean[] active = ci.getActiveChannels();
 			cs = cs.stream().filter(c -> c - 1 < active.length && active[c - 1]).toList();
 		}
@@ -330,9 +334,9 @@ public final class DatasetBuilder {
 				}
 			}
 			catch (IOException e) {
-				throw new java.io.UncheckedIOException(e);
+				throw new UncheckedIOException(e);
 			}
-			pending.add(new Pending(fileName, mask != null, new DatasetManifest.Item("train/" + fileName, caption,
+			pending.add(new Pending(fileName, new DatasetManifest.Item("train/" + fileName, caption,
 				mask != null ? "masks/" + fileName : null, "train", buildId, sourceId, c, channels, z, t, r.x, r.y,
 				r.width, r.height, roiName, fp.sha256(), fp.dhashHex())));
 		}
@@ -517,7 +521,7 @@ public final class DatasetBuilder {
 			}
 			// existing captions are those of the index files (the user may have edited them); keep the manifest in step
 			List<DatasetManifest.Item> items = new ArrayList<>();
-			java.util.Map<String, String> current = new java.util.HashMap<>();
+			Map<String, String> current = new HashMap<>();
 			for (DatasetItem di : existing.all()) current.put(DatasetWriter.relative(out, di.image()), di.caption());
 			for (DatasetManifest.Item it : m.items()) {
 				String c = current.get(it.image());
@@ -615,7 +619,7 @@ public final class DatasetBuilder {
 	}
 
 	/** The number in an item file name ({@code train/00012.png} = 12), 0 if there is none. */
-	private static int number(String image) {
+	private static int itemNumber(String image) {
 		String stem = DatasetReader.stem(Path.of(image));
 		try {
 			return Integer.parseInt(stem);

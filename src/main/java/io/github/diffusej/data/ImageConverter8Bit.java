@@ -184,14 +184,12 @@ public final class ImageConverter8Bit {
 	/** Collects intensities for percentiles: exact histograms for 8/16-bit, strided samples of finite floats. */
 	static final class ValueSampler {
 
-		private final int bitDepth;
 		private final int limitPerPlane;
 		private long[] hist;
 		private float[] samples = new float[0];
 		private int count;
 
 		ValueSampler(int bitDepth, int limitPerPlane) {
-			this.bitDepth = bitDepth;
 			this.limitPerPlane = limitPerPlane;
 			if (bitDepth == 8 || bitDepth == 16) hist = new long[bitDepth == 8 ? 256 : 65536];
 		}
@@ -243,10 +241,6 @@ public final class ImageConverter8Bit {
 				if (cum > target) return i;
 			}
 			return hist.length - 1;
-		}
-
-		int bitDepth() {
-			return bitDepth;
 		}
 	}
 }

@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -89,7 +88,7 @@ public record ImageSource(ImagePlus image, Path file, List<Roi> rois, String sou
 	}
 
 	static boolean isOpenable(Path p) {
-		return OPENABLE.contains(DatasetReader.extension(p).toLowerCase(Locale.ROOT));
+		return OPENABLE.contains(DatasetReader.extension(p));
 	}
 
 	private static boolean blank(String s) {
