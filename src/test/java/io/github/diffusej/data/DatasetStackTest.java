@@ -1,5 +1,6 @@
 package io.github.diffusej.data;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -63,6 +64,24 @@ class DatasetStackTest {
 			.getAsJsonObject().getAsJsonArray("items").asList().stream()
 			.filter(e -> e.getAsJsonObject().get("image").getAsString().equals(rel)).findFirst().orElseThrow()
 			.getAsJsonObject().get("caption").getAsString());
+	}
+
+	@Test
+	void stackIsSavedAgainAsANewDataset() throws IOException {
+		Dataset ds = build();
+		ImagePlus imp = DatasetStack.open(ds, null);
+		imp.getStack().setSliceLabel("tok relabelled", 1);
+		BuildSettings s = BuildSettings.defaults().withSizing(new Sizing(SizingMode.KEEP, 48, 0, 2, 0.95, false))
+			.withCaptions(new CaptionSettings("{token}", "", "tok", CaptionSource.SLICE_LABEL));
+		Dataset copy = DatasetBuilder.build(new DatasetBuildRequest(List.of(ImageSource.of(imp)), tmp.resolve("copy"), s),
+			null).dataset();
+		List<String> expected = new java.util.ArrayList<>(ds.all().stream().map(DatasetItem::caption).toList());
+		expected.set(0, "tok relabelled");
+		assertEquals(expected, copy.items().stream().map(DatasetItem::caption).toList());
+		for (int i = 0; i < copy.items().size(); i++) {
+			assertArrayEquals((int[]) imp.getStack().getProcessor(i + 1).getPixels(),
+				(int[]) DatasetStack.readRgb(copy.items().get(i).image()).getPixels());
+		}
 	}
 
 	@Test
