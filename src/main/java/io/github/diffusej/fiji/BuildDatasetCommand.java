@@ -1,0 +1,261 @@
+package io.github.diffusej.fiji;
+
+import ij.ImagePlus;
+import ij.WindowManager;
+import ij.gui.Overlay;
+import ij.gui.Roi;
+import ij.plugin.frame.RoiManager;
+
+import java.io.File;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+
+import org.scijava.ItemIO;
+import org.scijava.app.StatusService;
+import org.scijava.command.Command;
+import org.scijava.command.ContextCommand;
+import org.scijava.log.LogService;
+import org.scijava.plugin.Parameter;
+import org.scijava.plugin.Plugin;
+import org.scijava.ui.DialogPrompt;
+import org.scijava.ui.UIService;
+
+import io.github.diffusej.data.BuildReport;
+import io.github.diffusej.data.DatasetBuildRequest;
+import io.github.diffusej.data.DatasetBuilder;
+import io.github.diffusej.data.DatasetCheck;
+import io.github.diffusej.data.DatasetOptions;
+import io.github.diffusej.data.ImageSource;
+
+/**
+ * Plugins>DiffuseJ>Build Captioned Dataset: the current image, all open images or a folder of images become a
+ * captioned training dataset. Parameter names are the macro keys; the work is {@link DatasetBuilder}'s.
+ */
+@Plugin(type = Command.class, menuPath = "Plugins>DiffuseJ>Build Captioned Dataset", headless = true,
+	label = "Build Captioned Dataset")
+public class BuildDatasetCommand extends ContextCommand {
+
+	static final String CURRENT = "current image";
+	static final String ALL_OPEN = "all open images";
+	static final String FOLDER = "folder";
+
+	@Parameter
+	private LogService log;
+
+	@Parameter
+	private StatusService status;
+
+	@Parameter(required = false)
+	private UIService ui;
+
+	@Parameter(label = "Input", choices = {CURRENT, ALL_OPEN, FOLDER})
+	private String input = CURRENT;
+
+	@Parameter(label = "Image", required = false, persist = false)
+	private ImagePlus image;
+
+	@Parameter(label = "Image folder (input = folder)", style = "directory", required = false)
+	private File folder;
+
+	@Parameter(label = "Include sub-folders")
+	private boolean recursive = false;
+
+	@Parameter(label = "Dataset folder", style = "directory")
+	private File out_dir;
+
+	@Parameter(label = "Formats", choices = {"invoke-jsonl", "caption-dir", "diffusers", "all"})
+	private String formats = "invoke-jsonl";
+
+	@Parameter(label = "If the folder holds a dataset", choices = {"refuse", "add", "replace"})
+	private String if_exists = "refuse";
+
+	@Parameter(label = "Planes", choices = {"all", "current-channel", "composite"})
+	private String planes = "all";
+
+	@Parameter(label = "Channels (e.g. 1-3; empty = all)", required = false)
+	private String channels = "";
+
+	@Parameter(label = "Slices (z)", required = false)
+	private String slices = "";
+
+	@Parameter(label = "Frames (t)", required = false)
+	private String frames = "";
+
+	@Parameter(label = "8-bit contrast", choices = {"per-image", "per-stack", "display-range"})
+	private String normalization = "per-image";
+
+	@Parameter(label = "Saturated pixels (%)", min = "0", max = "99")
+	private double saturation = 0.35;
+
+	@Parameter(label = "Sizing", choices = {"resize-crop", "tile", "roi-crops", "keep"})
+	private String sizing = "resize-crop";
+
+	@Parameter(label = "Resolution (px)", min = "8", max = "8192")
+	private int resolution = 512;
+
+	@Parameter(label = "Tile overlap (px)", min = "0")
+	private int tile_overlap = 64;
+
+	@Parameter(label = "Empty tile: std below (0-255)", min = "0")
+	private double min_tile_std = 2;
+
+	@Parameter(label = "Empty tile: background fraction above", min = "0.01", max = "1")
+	private double max_background = 0.95;
+
+	@Parameter(label = "ROIs from", choices = {"ROI Manager", "image overlay", "none"})
+	private String rois = "ROI Manager";
+
+	@Parameter(label = "Write ROI masks (masked loss)")
+	private boolean masks = false;
+
+	@Parameter(label = "Trigger token", required = false)
+	private String token = "";
+
+	@Parameter(label = "Caption template", required = false,
+		description = "Fields: {token} {title} {file} {slice_label} {index} {c} {z} {t} {channels} {slices} {frames} "
+			+ "{width} {height} {x} {y} {roi} {pixel_width} {pixel_height} {pixel_depth} {unit} {prop:KEY}")
+	private String caption_template = "a microscopy image of {token}";
+
+	@Parameter(label = "Caption prefix", required = false)
+	private String caption_prefix = "";
+
+	@Parameter(label = "Captions from", choices = {"template", "slice-label"})
+	private String caption_source = "template";
+
+	@Parameter(label = "Remove duplicates")
+	private boolean remove_duplicates = false;
+
+	@Parameter(label = "Near-duplicate distance (-1 = exact only)", min = "-1", max = "64")
+	private int near_duplicate_distance = 4;
+
+	@Parameter(label = "Validation fraction", min = "0", max = "0.9")
+	private double validation_fraction = 0;
+
+	@Parameter(label = "Split seed")
+	private long seed = 42;
+
+	@Parameter(label = "Image source (URL, DOI, instrument)", required = false)
+	private String source = "";
+
+	@Parameter(label = "Licence (e.g. CC-BY-4.0)", required = false)
+	private String licence = "";
+
+	@Parameter(label = "Attribution", required = false)
+	private String attribution = "";
+
+	@Parameter(label = "Check the dataset for", choices = {"lora", "textual-inversion", "no check"})
+	private String check_for = "lora";
+
+	@Parameter(type = ItemIO.OUTPUT, label = "Report")
+	private String report;
+
+	@Parameter(type = ItemIO.OUTPUT, label = "Dataset")
+	private String dataset_path;
+
+	@Override
+	public void run() {
+		try {
+			DatasetOptions o = options();
+			List<ImageSource> sources = sources();
+			DatasetBuildRequest req = new DatasetBuildRequest(o.withProvenance(sources), out_dir.toPath(), o.formatList(),
+				o.existingPolicy(), o.settings());
+			BuildReport r = DatasetBuilder.build(req, new DatasetStatusProgress(status, this::isCanceled));
+			StringBuilder sb = new StringBuilder(r.summary());
+			if (!check_for.equals("no check")) {
+				sb.append(DatasetCheck.format(DatasetCheck.check(r.dataset(), DatasetCheck.Method.parse(check_for), token,
+					resolution))).append('\n');
+			}
+			report = sb.toString();
+			dataset_path = r.outputDir().toString();
+			log.info(report);
+			status.showStatus("Dataset written to " + dataset_path);
+		}
+		catch (IOException | IllegalArgumentException | CancellationException e) {
+			fail(e.getMessage());
+		}
+	}
+
+	private void fail(String message) {
+		report = message;
+		log.error(message);
+		if (ui != null && !ui.isHeadless()) ui.showDialog(message, "Build Captioned Dataset", DialogPrompt.MessageType.ERROR_MESSAGE);
+		cancel(message);
+	}
+
+	DatasetOptions options() {
+		if (out_dir == null) throw new IllegalArgumentException("choose a dataset folder (out_dir)");
+		DatasetOptions o = new DatasetOptions();
+		o.formats = formats;
+		o.ifExists = if_exists;
+		o.planes = planes;
+		o.channels = nz(channels);
+		o.slices = nz(slices);
+		o.frames = nz(frames);
+		o.normalization = normalization;
+		o.saturation = saturation;
+		o.sizing = sizing;
+		o.resolution = resolution;
+		o.tileOverlap = tile_overlap;
+		o.minTileStd = min_tile_std;
+		o.maxBackground = max_background;
+		o.masks = masks;
+		o.token = nz(token);
+		o.captionTemplate = nz(caption_template);
+		o.captionPrefix = nz(caption_prefix);
+		o.captionSource = caption_source;
+		o.removeDuplicates = remove_duplicates;
+		o.nearDuplicateDistance = near_duplicate_distance;
+		o.validationFraction = validation_fraction;
+		o.seed = seed;
+		o.source = nz(source);
+		o.licence = nz(licence);
+		o.attribution = nz(attribution);
+		return o;
+	}
+
+	private List<ImageSource> sources() throws IOException {
+		List<ImageSource> out = new ArrayList<>();
+		switch (input) {
+			case FOLDER -> {
+				if (folder == null) throw new IllegalArgumentException("input is 'folder' but no folder was chosen");
+				return ImageSource.folder(folder.toPath(), recursive);
+			}
+			case ALL_OPEN -> {
+				int[] ids = WindowManager.getIDList();
+				if (ids == null || ids.length == 0) throw new IllegalArgumentException("no image is open");
+				for (int id : ids) {
+					ImagePlus imp = WindowManager.getImage(id);
+					if (imp != null) out.add(ImageSource.of(imp).withRois(rois(imp)));
+				}
+			}
+			default -> {
+				ImagePlus imp = image != null ? image : WindowManager.getCurrentImage();
+				if (imp == null) throw new IllegalArgumentException("no image: open one or choose input 'folder'");
+				out.add(ImageSource.of(imp).withRois(rois(imp)));
+			}
+		}
+		return out;
+	}
+
+	/** ROIs are only handed on where they are used: ROI crops and masks. */
+	private List<Roi> rois(ImagePlus imp) {
+		if (!masks && !sizing.equals("roi-crops")) return List.of();
+		if (rois.equals("ROI Manager")) {
+			RoiManager rm = RoiManager.getInstance();
+			if (rm == null || rm.getCount() == 0) return List.of();
+			return Arrays.asList(rm.getRoisAsArray());
+		}
+		if (rois.equals("image overlay")) {
+			Overlay ov = imp.getOverlay();
+			return ov == null ? List.of() : Arrays.asList(ov.toArray());
+		}
+		return List.of();
+	}
+
+	private static String nz(String s) {
+		return s == null ? "" : s;
+	}
+}
