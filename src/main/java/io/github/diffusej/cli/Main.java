@@ -28,6 +28,10 @@ public final class Main {
 		COMMANDS.put("generate", new Entry("generate images from a prompt into PNGs (settings kept in the PNG)",
 			GenerateCli::generate));
 		COMMANDS.put("tokens", new Entry("show how a prompt is tokenized and which trigger words fire", GenerateCli::tokens));
+		COMMANDS.put("demo", new Entry("the main job on the bundled example: dataset, model, preview grid (offline)",
+			DemoCli::run));
+		COMMANDS.put("dataset", new Entry("build, check or list captioned datasets (diffusej dataset --help)",
+			DatasetCli::run));
 		COMMANDS.put("make-tiny-model", new Entry("write a tiny random-weight SD model folder (for trying things out)",
 			Main::makeTinyModel));
 	}

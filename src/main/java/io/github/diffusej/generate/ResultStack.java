@@ -48,7 +48,9 @@ public final class ResultStack {
 		int n = stack.getStackSize();
 		int cols = Math.max(1, Math.min(columns, n));
 		int rows = (n + cols - 1) / cols;
-		ImagePlus m = new MontageMaker().makeMontage2(stack, cols, rows, 1.0, 1, n, 1, 2, true);
+		// Small images (tiny models, thumbnails) are enlarged so that the labels do not hide them.
+		double scale = stack.getWidth() < 128 ? Math.ceil(128.0 / stack.getWidth()) : 1.0;
+		ImagePlus m = new MontageMaker().makeMontage2(stack, cols, rows, scale, 1, n, 1, 2, true);
 		m.setTitle(title);
 		m.setProperty("Info", stack.getProperty("Info"));
 		return m;

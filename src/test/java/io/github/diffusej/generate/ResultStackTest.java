@@ -64,8 +64,8 @@ class ResultStackTest {
 		String info = (String) imp.getProperty("Info");
 		assertTrue(info.contains("Seed: 44") && info.contains("CFG scale: 7.5") && info.contains("<lora:cells:0.8>"), info);
 		ImagePlus m = ResultStack.montage(imp, 2, "grid");
-		assertTrue(m.getWidth() >= 2 * 32 && m.getWidth() <= 2 * 32 + 4, "2 columns plus borders: " + m.getWidth());
-		assertTrue(m.getHeight() >= 2 * 32);
+		assertTrue(m.getWidth() >= 2 * 128 && m.getWidth() <= 2 * 128 + 4, "2 enlarged columns plus borders: " + m.getWidth());
+		assertTrue(m.getHeight() >= 2 * 128);
 	}
 
 	@Test
