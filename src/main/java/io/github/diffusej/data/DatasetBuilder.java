@@ -116,7 +116,7 @@ public final class DatasetBuilder {
 			sourceIdBase = m.sources().size();
 			for (DatasetManifest.Item it : m.items()) {
 				nextNumber = Math.max(nextNumber, itemNumber(it.image()) + 1);
-				if (it.sha256() != null && it.dhash() != null) {
+				if (it.sha256() != null && it.dhash() != null && it.dhash().matches("[0-9a-fA-F]{1,16}")) {
 					finder.add(Path.of(it.image()).getFileName().toString(),
 						new DuplicateFinder.Fingerprint(it.sha256(), Long.parseUnsignedLong(it.dhash(), 16)));
 				}
