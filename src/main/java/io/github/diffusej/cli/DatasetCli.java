@@ -38,6 +38,8 @@ public final class DatasetCli {
 		check   warns before training: too few images, low variety, captions without the token, small images.
 		show    lists the items of a dataset in any supported format (DiffuseJ folder, invoke-training
 		        data.jsonl, diffusers metadata.jsonl, caption folder x.png + x.txt).
+		Exit codes: 0 done, 1 failed (bad data, refused folder), 2 bad command line, 3 check found errors,
+		130 cancelled.
 
 		build options:
 		  --out DIR                 dataset folder to create (required)

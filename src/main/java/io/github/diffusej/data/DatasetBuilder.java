@@ -51,6 +51,8 @@ import io.github.diffusej.data.DatasetBuildRequest.ExistingPolicy;
 public final class DatasetBuilder {
 
 	private static final int BACKGROUND_TOLERANCE = 8;
+	/** Pixels sampled to find a plane's background level. */
+	private static final int PREVIEW_PIXELS = 1 << 22;
 
 	private final DatasetBuildRequest req;
 	private final ProgressListener listener;
@@ -114,7 +116,7 @@ public final class DatasetBuilder {
 			sourceIdBase = m.sources().size();
 			for (DatasetManifest.Item it : m.items()) {
 				nextNumber = Math.max(nextNumber, itemNumber(it.image()) + 1);
-				if (it.sha256() != null && it.dhash() != null) {
+				if (it.sha256() != null && it.dhash() != null && it.dhash().matches("[0-9a-fA-F]{1,16}")) {
 					finder.add(Path.of(it.image()).getFileName().toString(),
 						new DuplicateFinder.Fingerprint(it.sha256(), Long.parseUnsignedLong(it.dhash(), 16)));
 				}
@@ -255,25 +257,25 @@ public final class DatasetBuilder {
 					checkCancelled();
 					listener.progress(index * 1000 + done++ * 1000 / planes, count * 1000,
 						name + ": composite z " + z + " t " + t);
-					buildPlane(imp, src, sourceId, conv.composite(cs, z, t), 0, join(cs), z, t);
+					buildPlane(imp, src, sourceId, conv.view(cs, z, t), 0, join(cs), z, t);
 					continue;
 				}
 				for (int c : cs) {
 					checkCancelled();
 					listener.progress(index * 1000 + done++ * 1000 / planes, count * 1000,
 						name + ": c " + c + " z " + z + " t " + t);
-					buildPlane(imp, src, sourceId, conv.plane(c, z, t), c, String.valueOf(c), z, t);
+					buildPlane(imp, src, sourceId, conv.view(List.of(c), z, t), c, String.valueOf(c), z, t);
 				}
 			}
 		}
 		nonFinite += conv.nonFinitePixels();
 	}
 
-	private void buildPlane(ImagePlus imp, ImageSource src, int sourceId, ColorProcessor plane, int c, String channels,
-		int z, int t)
+	private void buildPlane(ImagePlus imp, ImageSource src, int sourceId, ImageConverter8Bit.PlaneView plane, int c,
+		String channels, int z, int t)
 	{
-		int w = plane.getWidth();
-		int h = plane.getHeight();
+		int w = plane.width();
+		int h = plane.height();
 		BuildSettings.Sizing sz = s.sizing();
 		List<Roi> rois = applicable(imp, src.rois(), c, z, t);
 		List<Rectangle> rects = new ArrayList<>();
@@ -290,14 +292,14 @@ public final class DatasetBuilder {
 			}
 		}
 		ByteProcessor fullMask = sz.masks() ? Tiler.roiMask(w, h, rois) : null;
-		int background = sz.mode() == SizingMode.TILE ? Tiler.backgroundLevel(plane) : 0;
+		int background = sz.mode() == SizingMode.TILE ? Tiler.backgroundLevel(plane.preview(PREVIEW_PIXELS)) : 0;
 		String label = sliceLabel(imp, c, z, t);
 		for (int i = 0; i < rects.size(); i++) {
 			checkCancelled();
 			Rectangle r = rects.get(i);
 			int ow = sz.mode() == SizingMode.KEEP ? r.width : sz.resolution();
 			int oh = sz.mode() == SizingMode.KEEP ? r.height : sz.resolution();
-			ColorProcessor img = (ColorProcessor) Tiler.cropResize(plane, r, ow, oh);
+			ColorProcessor img = (ColorProcessor) Tiler.resize(plane.crop(r), ow, oh);
 			if (sz.mode() == SizingMode.TILE) {
 				Tiler.TileStats st = Tiler.stats(img, background, BACKGROUND_TOLERANCE);
 				if (st.std() < sz.minTileStd() || st.backgroundFraction() > sz.maxBackgroundFraction()) {

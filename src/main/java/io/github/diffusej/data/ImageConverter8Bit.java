@@ -6,6 +6,8 @@ import ij.process.ColorProcessor;
 import ij.process.ImageProcessor;
 import ij.process.LUT;
 
+import java.awt.Rectangle;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -64,12 +66,7 @@ public final class ImageConverter8Bit {
 
 	/** One channel of one plane through that channel's LUT. */
 	public ColorProcessor plane(int c, int z, int t) {
-		ImageProcessor ip = imp.getStack().getProcessor(stackIndex(imp, c, z, t));
-		if (ip instanceof ColorProcessor cp) return (ColorProcessor) cp.duplicate();
-		double[] range = range(c, ip);
-		byte[] idx = toIndex(ip, range[0], range[1]);
-		countNonFinite(ip);
-		return applyLut(idx, ip.getWidth(), ip.getHeight(), lut(c, ip));
+		return view(List.of(c), z, t).full();
 	}
 
 	/**
@@ -77,32 +74,116 @@ public final class ImageConverter8Bit {
 	 * them.
 	 */
 	public ColorProcessor composite(List<Integer> channels, int z, int t) {
-		int w = imp.getWidth();
-		int h = imp.getHeight();
-		int[] r = new int[w * h];
-		int[] g = new int[w * h];
-		int[] b = new int[w * h];
+		return view(channels, z, t).full();
+	}
+
+	/**
+	 * A plane (one channel, or several added as a composite) that is converted only where it is cut: tiles of a
+	 * huge mosaic never need the whole plane as RGB in memory. The contrast window is computed from the whole
+	 * plane (or stack) here, once.
+	 */
+	public PlaneView view(List<Integer> channels, int z, int t) {
+		List<ImageProcessor> ips = new ArrayList<>();
+		List<double[]> ranges = new ArrayList<>();
+		List<LUT> luts = new ArrayList<>();
 		for (int c : channels) {
 			ImageProcessor ip = imp.getStack().getProcessor(stackIndex(imp, c, z, t));
-			int[] rgb;
-			if (ip instanceof ColorProcessor cp) rgb = (int[]) cp.getPixels();
+			ips.add(ip);
+			if (ip instanceof ColorProcessor) {
+				ranges.add(null);
+				luts.add(null);
+			}
 			else {
-				double[] range = range(c, ip);
+				ranges.add(range(c, ip));
+				luts.add(lut(c, ip));
 				countNonFinite(ip);
-				rgb = (int[]) applyLut(toIndex(ip, range[0], range[1]), w, h, lut(c, ip)).getPixels();
-			}
-			for (int i = 0; i < rgb.length; i++) {
-				int p = rgb[i];
-				r[i] += (p >> 16) & 0xff;
-				g[i] += (p >> 8) & 0xff;
-				b[i] += p & 0xff;
 			}
 		}
-		int[] out = new int[w * h];
-		for (int i = 0; i < out.length; i++) {
-			out[i] = (Math.min(255, r[i]) << 16) | (Math.min(255, g[i]) << 8) | Math.min(255, b[i]);
+		return new PlaneView(imp.getWidth(), imp.getHeight(), ips, ranges, luts);
+	}
+
+	/** One plane ready to be cut; see {@link ImageConverter8Bit#view}. */
+	public static final class PlaneView {
+
+		private final int width;
+		private final int height;
+		private final List<ImageProcessor> ips;
+		private final List<double[]> ranges;
+		private final List<LUT> luts;
+
+		PlaneView(int width, int height, List<ImageProcessor> ips, List<double[]> ranges, List<LUT> luts) {
+			this.width = width;
+			this.height = height;
+			this.ips = ips;
+			this.ranges = ranges;
+			this.luts = luts;
 		}
-		return new ColorProcessor(w, h, out);
+
+		public int width() {
+			return width;
+		}
+
+		public int height() {
+			return height;
+		}
+
+		/** The whole plane as RGB. */
+		public ColorProcessor full() {
+			return crop(new Rectangle(0, 0, width, height));
+		}
+
+		/** The rectangle {@code r} as RGB. */
+		public ColorProcessor crop(Rectangle r) {
+			int n = r.width * r.height;
+			if (ips.size() == 1) return channel(0, r);
+			int[] red = new int[n];
+			int[] green = new int[n];
+			int[] blue = new int[n];
+			for (int k = 0; k < ips.size(); k++) {
+				int[] rgb = (int[]) channel(k, r).getPixels();
+				for (int i = 0; i < n; i++) {
+					int p = rgb[i];
+					red[i] += (p >> 16) & 0xff;
+					green[i] += (p >> 8) & 0xff;
+					blue[i] += p & 0xff;
+				}
+			}
+			int[] out = new int[n];
+			for (int i = 0; i < n; i++) {
+				out[i] = (Math.min(255, red[i]) << 16) | (Math.min(255, green[i]) << 8) | Math.min(255, blue[i]);
+			}
+			return new ColorProcessor(r.width, r.height, out);
+		}
+
+		/** The plane shrunk by sampling every k-th pixel to at most {@code maxPixels}: for its background level. */
+		public ColorProcessor preview(int maxPixels) {
+			int k = 1;
+			while ((long) (width / k) * (height / k) > maxPixels) k++;
+			if (k == 1) return full();
+			int pw = width / k;
+			int ph = height / k;
+			int[] out = new int[pw * ph];
+			for (int y = 0; y < ph; y++) {
+				ColorProcessor row = crop(new Rectangle(0, y * k, width, 1));
+				int[] px = (int[]) row.getPixels();
+				for (int x = 0; x < pw; x++) out[y * pw + x] = px[x * k];
+			}
+			return new ColorProcessor(pw, ph, out);
+		}
+
+		private ColorProcessor channel(int k, Rectangle r) {
+			ImageProcessor ip = ips.get(k);
+			ImageProcessor c;
+			if (r.x == 0 && r.y == 0 && r.width == ip.getWidth() && r.height == ip.getHeight()) c = ip;
+			else {
+				ip.setRoi(r);
+				c = ip.crop();
+				ip.resetRoi();
+			}
+			if (c instanceof ColorProcessor cp) return c == ip ? (ColorProcessor) cp.duplicate() : cp;
+			double[] range = ranges.get(k);
+			return applyLut(toIndex(c, range[0], range[1]), c.getWidth(), c.getHeight(), luts.get(k));
+		}
 	}
 
 	/** The contrast window [min, max] used for channel c (for {@code PER_IMAGE}, of the plane {@code ip}). */

@@ -80,7 +80,9 @@ public record ImageSource(ImagePlus image, Path file, List<Roi> rois, String sou
 		List<ImageSource> out = new ArrayList<>();
 		try (Stream<Path> s = recursive ? Files.walk(dir) : Files.list(dir)) {
 			for (Path p : s.filter(Files::isRegularFile).sorted().toList()) {
-				if (dir.relativize(p).toString().startsWith(".") || p.getFileName().toString().startsWith(".")) continue;
+				boolean hidden = false;
+				for (Path part : dir.relativize(p)) hidden |= part.toString().startsWith(".");
+				if (hidden) continue;
 				out.add(of(p));
 			}
 		}

@@ -68,9 +68,14 @@ public final class Tiler {
 		ip.setRoi(r);
 		ImageProcessor c = ip.crop();
 		ip.resetRoi();
-		if (c.getWidth() == outW && c.getHeight() == outH) return c;
-		c.setInterpolationMethod(ImageProcessor.BILINEAR);
-		return c.resize(outW, outH, true);
+		return resize(c, outW, outH);
+	}
+
+	/** Scales to outW x outH (averaging when shrinking, bilinear when enlarging); unchanged when the size fits. */
+	public static ImageProcessor resize(ImageProcessor ip, int outW, int outH) {
+		if (ip.getWidth() == outW && ip.getHeight() == outH) return ip;
+		ip.setInterpolationMethod(ImageProcessor.BILINEAR);
+		return ip.resize(outW, outH, true);
 	}
 
 	/** A binary mask (255 inside any area ROI) the size of the image. */
