@@ -19,7 +19,7 @@ import io.github.diffusej.data.DatasetOptions;
 import io.github.diffusej.data.DatasetReader;
 import io.github.diffusej.data.ImageSource;
 import io.github.diffusej.data.JsonlColumns;
-import io.github.diffusej.data.ProgressListener;
+import io.github.diffusej.ProgressListener;
 import io.github.diffusej.data.RoiFiles;
 
 /**

@@ -1,5 +1,7 @@
 package io.github.diffusej.data;
 
+import io.github.diffusej.ProgressListener;
+
 import ij.CompositeImage;
 import ij.IJ;
 import ij.ImagePlus;

@@ -1,5 +1,7 @@
 package io.github.diffusej.data;
 
+import io.github.diffusej.ProgressListener;
+
 import ij.ImagePlus;
 import ij.ImageStack;
 import ij.io.Opener;

@@ -6,7 +6,7 @@ import java.util.function.BooleanSupplier;
 
 import org.scijava.app.StatusService;
 
-import io.github.diffusej.data.ProgressListener;
+import io.github.diffusej.ProgressListener;
 
 /**
  * The dataset core's progress on Fiji's status bar and progress bar; cancelled by Esc in an image window, by the

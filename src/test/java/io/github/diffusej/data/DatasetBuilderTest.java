@@ -1,5 +1,7 @@
 package io.github.diffusej.data;
 
+import io.github.diffusej.ProgressListener;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
