@@ -46,7 +46,11 @@ public final class Param {
 	 * cuts the autograd graph.
 	 */
 	public NDArray as(NDArray like) {
-		NDArray v = array();
+		return cast(array(), like);
+	}
+
+	/** {@link #as} for a bare tensor (adapter weights): frozen tensors are cast, trainable ones must match. */
+	public static NDArray cast(NDArray v, NDArray like) {
 		if (v.getDataType() == like.getDataType()) return v;
 		if (v.hasGradient()) throw new IllegalStateException("trainable parameter is " + v.getDataType()
 			+ " but the computation runs in " + like.getDataType()
