@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Autograd vs central finite differences in float64 on tiny-sd1 (text encoder -> UNet): one LoRA weight, one
- * extra token row, one DoRA magnitude and a conv-LoRA weight.
+ * extra token row, DoRA tensors and a conv-LoRA weight (one element of each, 8x8 latents to stay fast).
  */
 class FiniteDifferenceTest {
 
@@ -33,8 +33,8 @@ class FiniteDifferenceTest {
 			CLIPTextModel te = CLIPTextModelTest.load(m, DataType.FLOAT64);
 			UNet2DConditionModel unet = UNet2DConditionModelTest.load(m, DataType.FLOAT64);
 			Random rnd = new Random(3);
-			NDArray x = m.create(gauss(rnd, 4 * 16 * 16), new Shape(1, 4, 16, 16));
-			NDArray weights = m.create(gauss(rnd, 4 * 16 * 16), new Shape(1, 4, 16, 16));
+			NDArray x = m.create(gauss(rnd, 4 * 8 * 8), new Shape(1, 4, 8, 8));
+			NDArray weights = m.create(gauss(rnd, 4 * 8 * 8), new Shape(1, 4, 8, 8));
 			NDArray ids = m.create(new long[] {49406, 320, 49408, 539, 49407, 49407, 49407, 49407}).reshape(1, 8);
 
 			double[] rowV = gauss(rnd, 32);
@@ -80,7 +80,7 @@ class FiniteDifferenceTest {
 			double[][] grads = new double[8][];
 			for (int i = 0; i < 8; i++) grads[i] = p[i].getGradient().toDoubleArray();
 			for (int i = 0; i < 8; i++) {
-				for (int e : new int[] {0, 5, vals[i].length - 1}) {
+				for (int e : new int[] {(5 * i + 3) % vals[i].length}) {
 					double orig = vals[i][e];
 					double[] fd = new double[2];
 					for (int s = 0; s < 2; s++) {
