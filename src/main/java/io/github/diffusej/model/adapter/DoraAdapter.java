@@ -60,9 +60,13 @@ public final class DoraAdapter implements LayerAdapter {
 		DataType dtype)
 	{
 		LoraAdapter l = LoraAdapter.create(layer, rank, alpha, manager, dtype);
-		NDArray w = layer.weight().array();
-		NDArray m = norm(w.toType(dtype, true), axis).reshape(magnitudeShape(w.getShape(), axis));
-		m.attach(manager);
+		NDArray m;
+		try (NDManager tmp = manager.newSubManager()) {
+			NDArray w = layer.weight().array().toType(dtype, true);
+			w.attach(tmp);
+			m = own(norm(w, axis), tmp).reshape(magnitudeShape(w.getShape(), axis));
+			m.attach(manager);
+		}
 		m.setRequiresGradient(true);
 		return new DoraAdapter(l.down(), l.up(), m, alpha, axis, true);
 	}
@@ -71,7 +75,13 @@ public final class DoraAdapter implements LayerAdapter {
 		return axis == NormAxis.OUTPUT_ROW ? new Shape(w.get(0)) : w.slice(1);
 	}
 
-	/** ||v|| keeping dims, broadcastable against v. */
+	/** Moves a fresh temporary into {@code scope} (the caller's), so nothing lands in a parameter's manager. */
+	private static NDArray own(NDArray a, NDManager scope) {
+		if (a.getManager() != scope) a.attach(scope);
+		return a;
+	}
+
+	/** ||v|| keeping dims, broadcastable against v; temporaries belong to v's manager. */
 	private static NDArray norm(NDArray v, NormAxis axis) {
 		int n = v.getShape().dimension();
 		int[] axes;
@@ -99,18 +109,27 @@ public final class DoraAdapter implements LayerAdapter {
 		return alpha / down.getShape().get(0);
 	}
 
-	/** W' in the dtype of {@code like}; adapter tensors lead every op so temporaries never land in W's manager. */
+	/**
+	 * W' in the dtype of {@code like}. The first op on each parameter is moved into {@code like}'s manager (the
+	 * caller's scope), so later ops, whose results belong to their left operand's manager, stay there too.
+	 */
 	private NDArray recomposed(AdaptableLayer layer, NDArray like) {
+		NDManager scope = like.getManager();
 		NDArray w = layer.weight().as(like);
 		Shape ws = w.getShape();
-		NDArray v = LoraAdapter.deltaWeight(Param.cast(up, like), Param.cast(down, like), scale(), ws).add(w);
+		long out = ws.get(0);
+		long r = down.getShape().get(0);
+		NDArray u = own(Param.cast(up, like).reshape(out, r), scope);
+		NDArray d = own(Param.cast(down, like).reshape(r, -1), scope);
+		NDArray v = u.matMul(d).mul(scale()).reshape(ws).add(w);
 		NDArray nrm = norm(v, axis);
 		if (detachNorm) nrm = nrm.stopGradient();
 		long[] ms = new long[ws.dimension()];
 		java.util.Arrays.fill(ms, 1);
-		if (axis == NormAxis.OUTPUT_ROW) ms[0] = ws.get(0);
+		if (axis == NormAxis.OUTPUT_ROW) ms[0] = out;
 		else for (int i = 1; i < ms.length; i++) ms[i] = ws.get(i);
-		return Param.cast(magnitude, like).reshape(ms).mul(v.div(nrm));
+		NDArray mag = own(Param.cast(magnitude, like).reshape(ms), scope);
+		return mag.mul(v.div(nrm));
 	}
 
 	@Override

@@ -59,4 +59,14 @@ public final class Param {
 		c.attach(like.getManager());
 		return c;
 	}
+
+	/**
+	 * Moves a fresh temporary derived from a parameter (a reshape, a view) into the manager of {@code like}, the
+	 * caller's scope: an op's result belongs to its left operand's manager, so without this it would pile up in
+	 * the weights' manager. Never pass a parameter itself.
+	 */
+	public static NDArray scoped(NDArray fresh, NDArray like) {
+		if (fresh.getManager() != like.getManager()) fresh.attach(like.getManager());
+		return fresh;
+	}
 }

@@ -1,0 +1,51 @@
+package io.github.diffusej.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import io.github.diffusej.io.SafetensorsFile;
+import io.github.diffusej.model.adapter.DoraAdapter;
+import io.github.diffusej.model.adapter.LoraAdapter;
+import io.github.diffusej.model.clip.CLIPTextModel;
+import io.github.diffusej.model.nn.AdaptableLayer;
+import io.github.diffusej.model.nn.GradMode;
+import io.github.diffusej.model.unet.UNet2DConditionModel;
+import io.github.diffusej.model.vae.AutoencoderKL;
+import io.github.diffusej.testutil.Golden;
+import java.io.IOException;
+import org.junit.jupiter.api.Test;
+
+/** A forward run in a caller's scope leaves nothing behind in the weights' manager (adapters included). */
+class MemoryScopeTest {
+
+	@Test
+	void forwardTemporariesBelongToTheCallersScope() throws IOException {
+		try (NDManager weights = NDManager.newBaseManager(); GradMode ng = GradMode.noGrad();
+			SafetensorsFile g = SafetensorsFile.open(Golden.vectors("unet.safetensors")))
+		{
+			CLIPTextModel te = CLIPTextModelTest.load(weights, DataType.FLOAT32);
+			UNet2DConditionModel unet = UNet2DConditionModelTest.load(weights, DataType.FLOAT32);
+			AutoencoderKL vae = AutoencoderKLTest.load(weights, DataType.FLOAT32);
+			Engine.getInstance().setRandomSeed(1);
+			AdaptableLayer q = unet.layer("down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q");
+			q.setAdapter(LoraAdapter.create(q, 2, 2, weights, DataType.FLOAT32));
+			AdaptableLayer c = unet.layer("down_blocks.0.resnets.0.conv1");
+			c.setAdapter(DoraAdapter.create(c, 2, 2, DoraAdapter.NormAxis.OUTPUT_ROW, weights, DataType.FLOAT32));
+			te.embeddings().setExtraTokens(weights.randomNormal(new ai.djl.ndarray.types.Shape(2, 32)));
+			int before = weights.getManagedArrays().size();
+			for (int step = 0; step < 2; step++) {
+				try (NDManager scope = weights.newSubManager()) {
+					NDArray ids = scope.create(new long[] {49406, 49408, 49409, 49407}).reshape(1, 4);
+					NDArray ctx = te.forward(ids).lastHiddenState();
+					NDArray x = g.load("sample", scope).get("0:1");
+					NDArray out = unet.forward(x, 321.5, ctx);
+					vae.decode(vae.encode(vae.decode(out)).mean());
+				}
+				assertEquals(before, weights.getManagedArrays().size(), "arrays left in the weights' manager");
+			}
+		}
+	}
+}
