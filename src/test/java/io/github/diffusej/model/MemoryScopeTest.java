@@ -1,11 +1,14 @@
 package io.github.diffusej.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.training.GradientCollector;
+import io.github.diffusej.model.nn.LayerAdapter;
 import io.github.diffusej.io.SafetensorsFile;
 import io.github.diffusej.model.adapter.DoraAdapter;
 import io.github.diffusej.model.adapter.LoraAdapter;
@@ -45,6 +48,43 @@ class MemoryScopeTest {
 					vae.decode(vae.encode(vae.decode(out)).mean());
 				}
 				assertEquals(before, weights.getManagedArrays().size(), "arrays left in the weights' manager");
+			}
+		}
+	}
+
+	/** The training-step idiom: a scope per step, gradients moved into it, nothing accumulates. */
+	@Test
+	void trainingStepsLeaveNothingBehind() throws IOException {
+		try (NDManager weights = NDManager.newBaseManager();
+			SafetensorsFile g = SafetensorsFile.open(Golden.vectors("unet.safetensors")))
+		{
+			UNet2DConditionModel unet = UNet2DConditionModelTest.load(weights, DataType.FLOAT32);
+			Engine.getInstance().setRandomSeed(2);
+			for (String p : new String[] {"down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q",
+				"down_blocks.0.resnets.0.conv1"})
+			{
+				AdaptableLayer l = unet.layer(p);
+				l.setAdapter(LoraAdapter.create(l, 2, 2, weights, DataType.FLOAT32));
+			}
+			int before = -1;
+			for (int step = 0; step < 3; step++) {
+				try (NDManager scope = weights.newSubManager()) {
+					NDArray x = g.load("sample", scope);
+					NDArray ctx = g.load("encoder_hidden_states", scope);
+					try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+						gc.backward(unet.forward(x, g.load("timesteps", scope), ctx).square().mean());
+					}
+					for (LayerAdapter a : unet.adapters().values()) {
+						for (NDArray t : a.tensors().values()) {
+							NDArray grad = t.getGradient();
+							grad.attach(scope);
+							assertTrue(grad.abs().sum().getFloat() >= 0);
+							grad.subi(grad); // an optimizer would update t here and zero the gradient
+						}
+					}
+				}
+				if (before < 0) before = weights.getManagedArrays().size();
+				assertEquals(before, weights.getManagedArrays().size(), "step " + step + " left arrays behind");
 			}
 		}
 	}
