@@ -1,7 +1,6 @@
 package io.github.diffusej.model.unet;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.DataType;
 import io.github.diffusej.model.nn.Conv2d;
 import io.github.diffusej.model.nn.GroupNorm;
 import io.github.diffusej.model.nn.Module;
