@@ -33,6 +33,8 @@ public final class CLIPTextTransformer extends Module {
 
 	CLIPTextOutput forward(NDArray ids) {
 		if (ids.getDataType() != DataType.INT64) ids = ids.toType(DataType.INT64, false);
+		ai.djl.Device dev = embeddings.tokenEmbedding().weight().array().getDevice();
+		if (!ids.getDevice().equals(dev)) ids = ids.toDevice(dev, false); // token ids often come from the CPU
 		NDArray x = embeddings.forward(ids); // [B, T, D]
 		long t = ids.getShape().get(1);
 		NDArray mask = causalMask(x, t);
