@@ -21,6 +21,11 @@ public final class GradMode implements AutoCloseable {
 		return new GradMode(false);
 	}
 
+	/** Whether this thread records autograd graphs now (a GradientCollector is open, or the mode was left on). */
+	public static boolean isRecording() {
+		return "PyTorch".equals(Engine.getInstance().getEngineName()) && JniUtils.isGradMode();
+	}
+
 	/** Sets this thread's grad mode; returns the previous one. A no-op (returning false) on other engines. */
 	public static boolean set(boolean on) {
 		if (!"PyTorch".equals(Engine.getInstance().getEngineName())) return false;
