@@ -71,8 +71,7 @@ public final class SafetensorsWeights implements WeightSource {
 		List<Path> plain = all.stream().filter(p -> !p.getFileName().toString().contains(".fp16.")).toList();
 		List<Path> chosen = plain.isEmpty() ? all : plain;
 		if (chosen.isEmpty()) throw new IOException("no .safetensors weights in " + dir);
-		SafetensorsWeights w = open(chosen.toArray(Path[]::new));
-		return w;
+		return open(chosen.toArray(Path[]::new));
 	}
 
 	@Override

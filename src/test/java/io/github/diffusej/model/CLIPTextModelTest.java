@@ -56,6 +56,12 @@ class CLIPTextModelTest {
 			NDArray a = te.forward(m.create(plain).reshape(1, 4)).lastHiddenState();
 			NDArray b = te.forward(m.create(placeholder).reshape(1, 4)).lastHiddenState();
 			assertTrue(Compare.allClose("extra row = copied row", b, a, 0, 0) == 0);
+			NDArray tooFar = m.create(new long[] {49406, 49409, 49407}).reshape(1, 3);
+			IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> te.forward(tooFar));
+			assertTrue(e.getMessage().contains("token id 49409"), e.getMessage());
+			te.embeddings().setExtraTokens(null);
+			e = assertThrows(IllegalArgumentException.class, () -> te.forward(m.create(placeholder).reshape(1, 4)));
+			assertTrue(e.getMessage().contains("no extra token rows"), e.getMessage());
 		}
 	}
 

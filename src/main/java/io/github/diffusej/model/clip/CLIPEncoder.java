@@ -23,12 +23,4 @@ public final class CLIPEncoder extends Module {
 		}
 		return x;
 	}
-
-	int size() {
-		return layers.size();
-	}
-
-	static List<NDArray> newStates() {
-		return new ArrayList<>();
-	}
 }

@@ -45,8 +45,13 @@ public record CLIPTextConfig(
 		}
 	}
 
+	/** Keys of real config files that have no effect here (dropout at inference, token ids, bookkeeping). */
+	public static final java.util.Set<String> IGNORED_KEYS = java.util.Set.of("attention_dropout", "bos_token_id", "dropout",
+		"initializer_factor",
+		"initializer_range", "model_type", "pad_token_id", "torch_dtype", "transformers_version");
+
 	public static CLIPTextConfig read(Path configJson) throws IOException {
-		return Configs.read(configJson, CLIPTextConfig.class);
+		return Configs.read(configJson, CLIPTextConfig.class, IGNORED_KEYS);
 	}
 
 	public int headDim() {

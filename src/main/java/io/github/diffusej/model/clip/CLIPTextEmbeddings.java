@@ -60,6 +60,11 @@ public final class CLIPTextEmbeddings extends Module {
 
 	private NDArray tokenEmbeddings(NDArray ids) {
 		long vocab = tokenEmbedding.count();
+		long rows = vocab + (extraTokens == null ? 0 : extraTokens.getShape().get(0));
+		long max = ids.max().getLong();
+		if (max >= rows || ids.min().getLong() < 0) throw new IllegalArgumentException("token id " + max
+			+ " is outside the vocabulary of " + vocab + (extraTokens == null ? " (no extra token rows set)"
+				: " plus " + (rows - vocab) + " extra token rows"));
 		if (extraTokens == null) return Embedding.lookup(ids, tokenEmbedding.weight().array());
 		NDArray isExtra = ids.gte(vocab); // [B, T]
 		NDArray zero = ids.zerosLike();

@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.github.diffusej.model.nn.LayerNorm;
 import io.github.diffusej.model.nn.Module;
+import java.util.ArrayList;
 import java.util.List;
 
 /** transformers {@code CLIPTextTransformer}: embeddings, causal encoder, final layer norm, pooling. */
@@ -32,10 +33,12 @@ public final class CLIPTextTransformer extends Module {
 
 	CLIPTextOutput forward(NDArray ids) {
 		if (ids.getDataType() != DataType.INT64) ids = ids.toType(DataType.INT64, false);
+		ai.djl.Device dev = embeddings.tokenEmbedding().weight().array().getDevice();
+		if (!ids.getDevice().equals(dev)) ids = ids.toDevice(dev, false); // token ids often come from the CPU
 		NDArray x = embeddings.forward(ids); // [B, T, D]
 		long t = ids.getShape().get(1);
 		NDArray mask = causalMask(x, t);
-		List<NDArray> states = CLIPEncoder.newStates();
+		List<NDArray> states = new ArrayList<>();
 		NDArray h = encoder.forward(x, mask, states);
 		NDArray last = finalLayerNorm.forward(h);
 		return new CLIPTextOutput(last, List.copyOf(states), pool(last, ids));

@@ -16,8 +16,8 @@ public interface AttentionKernel {
 	 * @param k [B, H, Tk, d]
 	 * @param v [B, H, Tk, d]
 	 * @param bias additive mask broadcastable to [B, H, Tq, Tk], or null
-	 * @param upcast compute scores and softmax in float32 when the inputs are float16 (inference only: the casts
-	 *            cut the autograd graph)
+	 * @param upcast compute scores in float32 when the inputs are float16 (the softmax of fp16 inputs is always
+	 *            taken in float32). Skipped while the thread records gradients ({@link GradMode#isRecording()}), since casts would cut the graph.
 	 * @return [B, H, Tq, d]
 	 */
 	NDArray attend(NDArray q, NDArray k, NDArray v, double scale, NDArray bias, boolean upcast);

@@ -13,13 +13,16 @@ public final class FullAttention implements AttentionKernel {
 	@Override
 	public NDArray attend(NDArray q, NDArray k, NDArray v, double scale, NDArray bias, boolean upcast) {
 		DataType dt = q.getDataType();
-		boolean up = upcast && dt == DataType.FLOAT16;
+		// toType cuts the autograd graph: while recording, fp16 stays fp16 (torch's softmax accumulates in fp32).
+		// (NDArray.hasGradient() cannot tell: it is false for every non-leaf result.)
+		boolean half = dt == DataType.FLOAT16 && !GradMode.isRecording();
+		boolean up = upcast && half;
 		NDArray qq = up ? q.toType(DataType.FLOAT32, false) : q;
 		NDArray kk = up ? k.toType(DataType.FLOAT32, false) : k;
 		NDArray scores = qq.matMul(kk.transpose(0, 1, 3, 2)).mul(scale); // [B, H, Tq, Tk]
 		if (bias != null) scores = scores.add(bias.getDataType() == scores.getDataType() ? bias
 			: bias.toType(scores.getDataType(), false));
-		if (dt == DataType.FLOAT16 && !up) scores = scores.toType(DataType.FLOAT32, false);
+		if (half && !up) scores = scores.toType(DataType.FLOAT32, false);
 		NDArray probs = scores.softmax(-1);
 		if (probs.getDataType() != dt) probs = probs.toType(dt, false);
 		return probs.matMul(v); // [B, H, Tq, d]

@@ -36,6 +36,6 @@ public final class GroupNorm extends Module {
 		long[] bshape = new long[s.dimension()];
 		java.util.Arrays.fill(bshape, 1);
 		bshape[1] = channels;
-		return n.mul(weight.as(x).reshape(bshape)).add(bias.as(x).reshape(bshape));
+		return n.mul(Param.scoped(weight.as(x).reshape(bshape), x)).add(Param.scoped(bias.as(x).reshape(bshape), x));
 	}
 }

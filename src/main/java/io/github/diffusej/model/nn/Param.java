@@ -46,7 +46,11 @@ public final class Param {
 	 * cuts the autograd graph.
 	 */
 	public NDArray as(NDArray like) {
-		NDArray v = array();
+		return cast(array(), like);
+	}
+
+	/** {@link #as} for a bare tensor (adapter weights): frozen tensors are cast, trainable ones must match. */
+	public static NDArray cast(NDArray v, NDArray like) {
 		if (v.getDataType() == like.getDataType()) return v;
 		if (v.hasGradient()) throw new IllegalStateException("trainable parameter is " + v.getDataType()
 			+ " but the computation runs in " + like.getDataType()
@@ -54,5 +58,15 @@ public final class Param {
 		NDArray c = v.toType(like.getDataType(), false);
 		c.attach(like.getManager());
 		return c;
+	}
+
+	/**
+	 * Moves a fresh temporary derived from a parameter (a reshape, a view) into the manager of {@code like}, the
+	 * caller's scope: an op's result belongs to its left operand's manager, so without this it would pile up in
+	 * the weights' manager. Never pass a parameter itself.
+	 */
+	public static NDArray scoped(NDArray fresh, NDArray like) {
+		if (fresh.getManager() != like.getManager()) fresh.attach(like.getManager());
+		return fresh;
 	}
 }

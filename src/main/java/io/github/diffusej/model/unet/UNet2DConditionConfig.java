@@ -153,8 +153,13 @@ public record UNet2DConditionConfig(
 		if (present) throw new IllegalArgumentException("UNet option " + what + " is not supported");
 	}
 
+	/** Keys of real config files that have no effect here (dropout at inference, token ids, bookkeeping). */
+	public static final java.util.Set<String> IGNORED_KEYS = java.util.Set.of("dropout",
+		"addition_embed_type_num_heads", "addition_time_embed_dim",
+		"projection_class_embeddings_input_dim", "class_embeddings_concat");
+
 	public static UNet2DConditionConfig read(Path configJson) throws IOException {
-		return Configs.read(configJson, UNet2DConditionConfig.class);
+		return Configs.read(configJson, UNet2DConditionConfig.class, IGNORED_KEYS);
 	}
 
 	public int blocks() {

@@ -1,7 +1,6 @@
 package io.github.diffusej.model.unet;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.DataType;
 import io.github.diffusej.model.nn.Conv2d;
 import io.github.diffusej.model.nn.GroupNorm;
 import io.github.diffusej.model.nn.Module;
@@ -102,6 +101,7 @@ public final class UNet2DConditionModel extends Network {
 	public NDArray forward(NDArray sample, NDArray timesteps, NDArray context) {
 		long b = sample.getShape().get(0);
 		NDArray t = timesteps.reshape(-1);
+		if (!t.getDevice().equals(sample.getDevice())) t = t.toDevice(sample.getDevice(), false);
 		if (t.size() == 1 && b > 1) t = t.broadcast(b);
 		else if (t.size() != b) throw new IllegalArgumentException(t.size() + " timesteps for a batch of " + b);
 		NDArray tEmb = timeProj.forward(t); // [B, C0] float32

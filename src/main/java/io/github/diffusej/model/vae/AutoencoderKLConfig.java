@@ -49,7 +49,10 @@ public record AutoencoderKLConfig(
 				+ downBlockTypes.size() + " down and " + upBlockTypes.size() + " up blocks");
 	}
 
+	/** Keys of real config files that have no effect here (dropout at inference, token ids, bookkeeping). */
+	public static final java.util.Set<String> IGNORED_KEYS = java.util.Set.of();
+
 	public static AutoencoderKLConfig read(Path configJson) throws IOException {
-		return Configs.read(configJson, AutoencoderKLConfig.class);
+		return Configs.read(configJson, AutoencoderKLConfig.class, IGNORED_KEYS);
 	}
 }
