@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import io.github.diffusej.export.LoraFile;
 import io.github.diffusej.export.LoraLayer;
 import io.github.diffusej.model.StableDiffusionModel;
+import io.github.diffusej.model.adapter.LoraAdapter;
 import io.github.diffusej.model.nn.AdaptableLayer;
 import io.github.diffusej.model.nn.LayerAdapter;
 import java.io.IOException;
@@ -98,7 +99,9 @@ public final class LoraWeights {
 				NDArray out = w;
 				for (Term t : terms) {
 					LoraLayer l = t.layer();
-					NDArray delta = delta(scratch, l, w.getShape()).mul(l.scale());
+					int r = l.rank();
+					NDArray delta = LoraAdapter.deltaWeight(scratch.create(l.up(), new Shape(l.outFeatures(), r)),
+						scratch.create(l.down(), new Shape(r, l.down().length / r)), l.scale(), w.getShape());
 					if (l.dora() == null) out = out.add(delta.mul(t.multiplier()));
 					else out = out.add(dora(scratch, l, w, delta).sub(w).mul(t.multiplier()));
 				}
@@ -108,14 +111,12 @@ public final class LoraWeights {
 			return merged;
 		}
 
-		/** up @ down in the weight's shape. */
-		private static NDArray delta(NDManager m, LoraLayer l, Shape weightShape) {
-			int r = l.rank();
-			NDArray up = m.create(l.up(), new Shape(l.outFeatures(), r));
-			NDArray down = m.create(l.down(), new Shape(r, l.down().length / r));
-			return up.matMul(down).reshape(weightShape);
-		}
-
+		/**
+		 * DoRA as the files mean it: LyCORIS/kohya {@code dora_scale [1, in(, 1, 1)]} divides by the norm of each
+		 * input channel over outputs and kernel positions; PEFT's per-output magnitude by each output row's norm.
+		 * (Conv layers differ from {@link io.github.diffusej.model.adapter.DoraAdapter}'s INPUT_COLUMN, which keeps
+		 * kernel positions apart, hence this small file-specific version.)
+		 */
 		private static NDArray dora(NDManager m, LoraLayer l, NDArray w, NDArray scaledDelta) {
 			NDArray v = w.add(scaledDelta);
 			long out = w.getShape().get(0);

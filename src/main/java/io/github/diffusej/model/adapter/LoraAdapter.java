@@ -106,7 +106,7 @@ public final class LoraAdapter implements LayerAdapter {
 	}
 
 	/** {@code scale · up @ down} shaped like the layer's weight, owned by {@code up}'s manager. */
-	static NDArray deltaWeight(NDArray up, NDArray down, double scale, Shape weightShape) {
+	public static NDArray deltaWeight(NDArray up, NDArray down, double scale, Shape weightShape) {
 		long out = weightShape.get(0);
 		long r = down.getShape().get(0);
 		return up.reshape(out, r).matMul(down.reshape(r, -1)).mul(scale).reshape(weightShape);
