@@ -30,6 +30,8 @@ public final class Main {
 		COMMANDS.put("tokens", new Entry("show how a prompt is tokenized and which trigger words fire", GenerateCli::tokens));
 		COMMANDS.put("demo", new Entry("the main job on the bundled example: dataset, model, preview grid (offline)",
 			DemoCli::run));
+		COMMANDS.put("bench", new Entry("measure speed and memory of the generation pieces on this machine (table)",
+			BenchCli::run));
 		COMMANDS.put("dataset", new Entry("build, check or list captioned datasets (diffusej dataset --help)",
 			DatasetCli::run));
 		COMMANDS.put("make-tiny-model", new Entry("write a tiny random-weight SD model folder (for trying things out)",
