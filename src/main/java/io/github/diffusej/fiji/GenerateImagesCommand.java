@@ -134,12 +134,11 @@ public class GenerateImagesCommand extends ContextCommand {
 			if (output_dir != null) log.info("Saved " + progress.saved().size() + " PNGs to " + output_dir);
 		}
 		catch (CancellationException e) {
-			if (!isCanceled()) cancel("Generation cancelled");
-			log.warn("Generate Images: " + getCancelReason() + (progress != null && !progress.saved().isEmpty() ?
-				"; the " + progress.saved().size() + " finished images are saved in " + output_dir : ""));
+			cancelled(progress);
 		}
 		catch (IOException | UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
-			stop(e.getMessage(), null);
+			if (Thread.currentThread().isInterrupted()) cancelled(progress); // e.g. a PNG write cut by the interrupt
+			else stop(e.getMessage(), null);
 		}
 		catch (RuntimeException e) {
 			stop("Generation failed: " + e, e);
@@ -147,6 +146,14 @@ public class GenerateImagesCommand extends ContextCommand {
 		finally {
 			if (progress != null) progress.clear();
 		}
+	}
+
+	/** Stopped by Cancel, Esc or an interrupt: finished images stay saved (each PNG is complete). */
+	private void cancelled(GenerationProgress progress) {
+		if (!isCanceled()) cancel("Generation cancelled");
+		int n = progress == null ? 0 : progress.saved().size();
+		log.warn("Generate Images: " + getCancelReason() + (n == 0 ? "" : "; " + n + " finished image" +
+			(n == 1 ? " is" : "s are") + " saved in " + output_dir));
 	}
 
 	/** Cancels with the reason (keeping one given earlier, e.g. by the Cancel button) and logs it. */
