@@ -119,19 +119,20 @@ public class GenerateImagesCommand extends ContextCommand {
 			Grid.Kind kind = Grid.Kind.fromLabel(grid);
 			List<String> prompts = kind == Grid.Kind.SEEDS_X_PROMPTS ? RequestStrings.prompts(prompt) : List.of(prompt);
 			GenerationRequest request = new GenerationRequest(RequestStrings.model(model),
-				tokenizer_dir == null ? null : tokenizer_dir.toPath(), prompts.get(0), negative_prompt, steps,
+				RequestStrings.optional(tokenizer_dir), prompts.get(0), negative_prompt, steps,
 				guidance_scale, sampler, RequestStrings.seed(seed), width, height, number_of_images, clip_skip,
 				RequestStrings.longPrompts(long_prompts), RequestStrings.loras(loras), RequestStrings.embeddings(embeddings));
 			double[] weights = kind == Grid.Kind.SEEDS_X_LORA_WEIGHTS ? RequestStrings.weights(lora_weights) : null;
 			String title = (kind == Grid.Kind.NONE ? "Generated" : "Grid " + kind.label()) + " (seed " + request.seed() + ")";
 			String prefix = "diffusej-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-			progress = new GenerationProgress(this, status, output_dir, prefix, title, !GraphicsEnvironment.isHeadless());
+			progress = new GenerationProgress(this, status, RequestStrings.optional(output_dir), prefix, title,
+				!GraphicsEnvironment.isHeadless());
 			Engines.prepareThread();
 			log.info("Generate Images: seed " + request.seed() + ", " + Engines.start().oneLine());
 			Grid g = Grid.generate(request, kind, prompts, weights, Engines.device(), progress, log::info);
 			result = progress.result(g.images());
 			if (kind != Grid.Kind.NONE) montage = ResultStack.montage(result, g.columns(), title + " montage");
-			if (output_dir != null) log.info("Saved " + progress.saved().size() + " PNGs to " + output_dir);
+			if (!progress.saved().isEmpty()) log.info("Saved " + progress.saved().size() + " PNGs to " + output_dir);
 		}
 		catch (CancellationException e) {
 			cancelled(progress);

@@ -7,7 +7,6 @@ import ij.IJ;
 import ij.ImagePlus;
 import ij.ImageStack;
 import ij.process.ColorProcessor;
-import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -36,12 +35,12 @@ final class GenerationProgress implements TextToImage.Listener {
 	 * @param outputDir where PNGs go (null: not saved)
 	 * @param gui whether a preview window may be shown and ImageJ's progress bar and Esc key are used
 	 */
-	GenerationProgress(Cancelable command, StatusService status, File outputDir, String prefix, String title,
+	GenerationProgress(Cancelable command, StatusService status, Path outputDir, String prefix, String title,
 		boolean gui)
 	{
 		this.command = command;
 		this.status = status;
-		this.outputDir = outputDir == null ? null : outputDir.toPath();
+		this.outputDir = outputDir;
 		this.prefix = prefix;
 		this.title = title;
 		this.gui = gui;

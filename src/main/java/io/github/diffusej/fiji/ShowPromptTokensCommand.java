@@ -46,7 +46,7 @@ public class ShowPromptTokensCommand extends ContextCommand {
 	@Override
 	public void run() {
 		try {
-			report = PromptCheck.analyse(RequestStrings.model(model), tokenizer_dir == null ? null : tokenizer_dir.toPath(),
+			report = PromptCheck.analyse(RequestStrings.model(model), RequestStrings.optional(tokenizer_dir),
 				prompt, RequestStrings.embeddings(embeddings)).report();
 			log.info("Show Prompt Tokens:\n" + report);
 			if (!GraphicsEnvironment.isHeadless()) IJ.log(report);

@@ -91,12 +91,17 @@ public final class RequestStrings {
 	 * a diffusers folder (e.g. {@code model_index.json}), which stands for its folder.
 	 */
 	public static Path model(File chosen) {
-		if (chosen == null) throw new IllegalArgumentException("no model given: choose a diffusers folder or a .safetensors file");
+		if (chosen == null || chosen.getPath().isBlank()) throw new IllegalArgumentException("no model given: choose a diffusers folder or a .safetensors file");
 		Path p = chosen.toPath();
 		Path parent = p.toAbsolutePath().getParent();
 		if (Files.isRegularFile(p) && !p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".safetensors")
 			&& parent != null && Files.isRegularFile(parent.resolve("model_index.json"))) return parent;
 		return p;
+	}
+
+	/** An optional file or folder: null for null or an empty path (a macro's {@code output_dir=[]}). */
+	public static Path optional(File f) {
+		return f == null || f.getPath().isBlank() ? null : f.toPath();
 	}
 
 	/** Entries separated by ';' or new lines, trimmed, empty ones skipped. */

@@ -130,6 +130,8 @@ class GenerateImagesCommandTest {
 		Map<String, Object> in = inputs();
 		in.put("seed", -1L);
 		in.put("number_of_images", 1);
+		in.put("tokenizer_dir", new java.io.File("")); // a macro's tokenizer_dir=[] output_dir=[]
+		in.put("output_dir", new java.io.File(""));
 		ImagePlus imp = (ImagePlus) run(in).getOutput("result");
 		String label = imp.getStack().getSliceLabel(1);
 		assertTrue(label.matches("seed \\d+: a photo of a cat"), label);

@@ -82,5 +82,9 @@ class RequestStringsTest {
 		Path single = Files.createFile(dir.resolve("m.safetensors"));
 		assertEquals(single, RequestStrings.model(single.toFile()));
 		assertThrows(IllegalArgumentException.class, () -> RequestStrings.model(null));
+		assertThrows(IllegalArgumentException.class, () -> RequestStrings.model(new java.io.File("")));
+		assertNull(RequestStrings.optional(new java.io.File("")));
+		assertNull(RequestStrings.optional(null));
+		assertEquals(dir, RequestStrings.optional(dir.toFile()));
 	}
 }
