@@ -57,7 +57,7 @@ options = "model=[" + modelPath + "]"
 run("Generate Images", options);
 
 // In Fiji the result stack is now shown (with a grid, the montage too); list its slices.
-if (nImages > 0 && startsWith(getTitle(), "Generated")) {
+if (nImages > 0) {
 	print("DiffuseJ: " + nSlices + " image(s) in '" + getTitle() + "'");
 	for (i = 1; i <= nSlices; i++) {
 		setSlice(i);

@@ -7,6 +7,7 @@ import ij.IJ;
 import ij.ImagePlus;
 import ij.ImageStack;
 import ij.process.ColorProcessor;
+import java.awt.HeadlessException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -74,7 +75,12 @@ final class GenerationProgress implements TextToImage.Listener {
 		if (!gui) return;
 		if (preview == null) {
 			preview = ResultStack.toImagePlus(title + " (running)", List.of(image));
-			preview.show();
+			try {
+				preview.show();
+			}
+			catch (HeadlessException e) {
+				// no display after all: the stack still grows and becomes the result, which Fiji shows
+			}
 		}
 		else {
 			ImageStack stack = preview.getStack();
