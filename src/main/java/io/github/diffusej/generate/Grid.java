@@ -1,7 +1,11 @@
 package io.github.diffusej.generate;
 
 import ai.djl.Device;
+import com.google.gson.JsonElement;
 import io.github.diffusej.model.StableDiffusionModel;
+import io.github.diffusej.model.loader.LoadOptions;
+import io.github.diffusej.model.loader.ModelFiles;
+import io.github.diffusej.model.loader.ModelLoader;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -73,6 +77,7 @@ public record Grid(List<GeneratedImage> images, List<String> rowLabels, List<Str
 		Device device, TextToImage.Listener listener, Consumer<String> log) throws IOException
 	{
 		if (kind != Kind.NONE) check(request, kind, prompts, loraWeights);
+		checkSizeBeforeLoading(request);
 		listener.progress(0, -1, "Loading " + request.model());
 		try (StableDiffusionModel model = TextToImage.load(request, device, log)) {
 			return switch (kind) {
@@ -182,6 +187,21 @@ public record Grid(List<GeneratedImage> images, List<String> rowLabels, List<Str
 		else throw new IllegalArgumentException("no grid asked for");
 		if ((long) cols * request.count() > 10_000) throw new IllegalArgumentException(
 			"a grid of " + request.count() + " x " + cols + " images is too large (at most 10000)");
+	}
+
+	/**
+	 * Fails fast, from the model's configs alone, on a size its VAE cannot make, instead of after loading
+	 * gigabytes of weights ({@link TextToImage#generate} checks the same after loading).
+	 */
+	static void checkSizeBeforeLoading(GenerationRequest r) throws IOException {
+		try (ModelFiles files = ModelLoader.open(r.model(), LoadOptions.defaults().withTokenizerDir(r.tokenizer()))) {
+			JsonElement blocks = files.vae().config().get("block_out_channels");
+			int scale = blocks != null && blocks.isJsonArray() ? 1 << (blocks.getAsJsonArray().size() - 1) : 1;
+			int multiple = 8 * scale;
+			if (r.width() % multiple != 0 || r.height() % multiple != 0) throw new IllegalArgumentException(
+				"width and height must be multiples of " + multiple + " (8 x the VAE factor " + scale +
+					") for this model, not " + r.width() + "x" + r.height());
+		}
 	}
 
 	static String shorten(String prompt) {

@@ -141,6 +141,25 @@ class GridTest {
 	}
 
 	@Test
+	void wrongSizeIsRefusedBeforeLoading() {
+		List<String> messages = new ArrayList<>();
+		TextToImage.Listener l = new TextToImage.Listener() {
+
+			@Override
+			public void progress(int done, int total, String message) {
+				messages.add(message);
+			}
+		};
+		GenerationRequest r = new GenerationRequest(Golden.tinySd1Model(), null, "a", "", 4, 5.0, "DDIM", 1, 40, 32, 1, 1,
+			null, null, null);
+		var e = assertThrows(IllegalArgumentException.class, () -> Grid.generate(r, Grid.Kind.NONE, null, null,
+			Device.cpu(), l, msg -> {}));
+		assertEquals("width and height must be multiples of 16 (8 x the VAE factor 2) for this model, not 40x32",
+			e.getMessage());
+		assertTrue(messages.isEmpty(), "nothing loaded: " + messages);
+	}
+
+	@Test
 	void kindsByLabel() {
 		assertEquals(Grid.Kind.SEEDS_X_PROMPTS, Grid.Kind.fromLabel("seeds x prompts"));
 		assertEquals(Grid.Kind.SEEDS_X_LORA_WEIGHTS, Grid.Kind.fromLabel("SEEDS_X_LORA_WEIGHTS"));
