@@ -45,7 +45,7 @@ public class GenerateImagesCommand extends ContextCommand {
 	private StatusService status;
 
 	@Parameter(label = "Model", style = FileWidget.FILE_AND_DIRECTORY_STYLE,
-		description = "A diffusers folder (or any file in it, e.g. model_index.json) or a single .safetensors checkpoint")
+		description = "A diffusers folder (or its model_index.json) or a single .safetensors checkpoint")
 	private File model;
 
 	@Parameter(label = "Tokenizer folder (single files)", style = FileWidget.DIRECTORY_STYLE, required = false,

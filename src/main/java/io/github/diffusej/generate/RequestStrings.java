@@ -87,7 +87,7 @@ public final class RequestStrings {
 	}
 
 	/**
-	 * A model chosen in a file dialog: the folder itself, a {@code .safetensors} file, or any file directly inside
+	 * A model chosen in a file dialog: the folder itself, a {@code .safetensors} file, or a file directly inside
 	 * a diffusers folder (e.g. {@code model_index.json}), which stands for its folder.
 	 */
 	public static Path model(File chosen) {
