@@ -63,15 +63,21 @@ public final class ResultStack {
 	public static List<Path> savePngs(List<GeneratedImage> images, Path dir, String prefix) throws IOException {
 		Files.createDirectories(dir);
 		List<Path> out = new java.util.ArrayList<>();
-		for (int i = 0; i < images.size(); i++) {
-			GeneratedImage g = images.get(i);
-			Path p = dir.resolve(String.format("%s-%04d-%d.png", prefix, i, g.seed()));
-			Map<String, String> text = new LinkedHashMap<>();
-			text.put("parameters", g.parameters());
-			g.settings().forEach((k, v) -> text.put("diffusej:" + k, v));
-			PngWithText.write(p, g.toBufferedImage(), text);
-			out.add(p);
-		}
+		for (int i = 0; i < images.size(); i++) out.add(savePng(images.get(i), dir, prefix, i));
 		return out;
+	}
+
+	/**
+	 * Saves one image as {@code <prefix>-<index>-<seed>.png} (as {@link #savePngs} names image {@code index}),
+	 * atomically, with its settings in PNG text chunks: for saving each image as soon as it is finished.
+	 */
+	public static Path savePng(GeneratedImage g, Path dir, String prefix, int index) throws IOException {
+		Files.createDirectories(dir);
+		Path p = dir.resolve(String.format("%s-%04d-%d.png", prefix, index, g.seed()));
+		Map<String, String> text = new LinkedHashMap<>();
+		text.put("parameters", g.parameters());
+		g.settings().forEach((k, v) -> text.put("diffusej:" + k, v));
+		PngWithText.write(p, g.toBufferedImage(), text);
+		return p;
 	}
 }

@@ -61,14 +61,21 @@ public final class TextToImage {
 	public static List<GeneratedImage> generate(GenerationRequest request, Device device, Listener listener,
 		Consumer<String> log) throws IOException
 	{
-		Engines.prepareThread();
-		LoadOptions options = LoadOptions.defaults().withTokenizerDir(request.tokenizer());
-		DataType dtype = device.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
 		listener.progress(0, -1, "Loading " + request.model());
-		try (StableDiffusionModel model = StableDiffusionModel.load(request.model(), options, device, dtype, log)) {
+		try (StableDiffusionModel model = load(request, device, log)) {
 			prepare(model, request);
 			return generate(model, request, listener);
 		}
+	}
+
+	/** Loads the request's model (and tokenizer) on {@code device}: float16 weights on a GPU, float32 otherwise. */
+	public static StableDiffusionModel load(GenerationRequest request, Device device, Consumer<String> log)
+		throws IOException
+	{
+		Engines.prepareThread();
+		LoadOptions options = LoadOptions.defaults().withTokenizerDir(request.tokenizer());
+		DataType dtype = device.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
+		return StableDiffusionModel.load(request.model(), options, device, dtype, log);
 	}
 
 	/** Adds the request's embeddings and applies its LoRAs to an already loaded model. */

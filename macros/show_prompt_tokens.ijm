@@ -1,0 +1,21 @@
+// show_prompt_tokens.ijm -- DiffuseJ: how a model's tokenizer splits a prompt.
+//
+// WHAT IT DOES: runs Plugins > DiffuseJ > Show Prompt Tokens. Only the model's tokenizer is read (instant even
+// for large checkpoints). The report counts the tokens against the 75-token window, lists words split into
+// several pieces, names the embedding trigger tokens that were recognised, and warns about look-alikes
+// (e.g. <MY-CELL> for <my-cell>: triggers are case sensitive) and <tokens> no loaded embedding defines.
+// The report appears in the Log window (and as the command's text output).
+//
+// WHAT TO EDIT: modelPath (a diffusers folder or a single .safetensors checkpoint), prompt, and embeddings:
+//   embeddings: "path[:token];path2[:token]"  (token optional: the file's own trigger or its file name)
+// Keys are the command's field names; values with spaces go in [brackets].
+
+modelPath    = "/path/to/stable-diffusion-v1-5";   // EDIT: diffusers folder or .safetensors file
+tokenizerDir = "";                                 // only for a single file without a tokenizer/ folder beside it
+prompt       = "fluorescence microscopy image of <my-cell>, nuclei stained with DAPI";
+embeddings   = "";                                 // e.g. "/path/to/learned_embeds.safetensors:<my-cell>"
+
+run("Show Prompt Tokens", "model=[" + modelPath + "]"
+	+ " tokenizer_dir=[" + tokenizerDir + "]"
+	+ " prompt=[" + prompt + "]"
+	+ " embeddings=[" + embeddings + "]");
