@@ -7,11 +7,13 @@
  * CLIPTextModel te = CLIPTextModel.fromConfig(folder.resolve("text_encoder"));   // shapes only, nothing allocated
  * UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(folder.resolve("unet"));
  * AutoencoderKL vae = AutoencoderKL.fromConfig(folder.resolve("vae"));
- * try (SafetensorsWeights w = SafetensorsWeights.openFolder(folder.resolve("unet"))) {
+ * try (SafetensorsWeightSource w = SafetensorsWeightSource.openFolder(folder.resolve("unet"))) {
  *     unet.loadWeights(w, manager, DataType.FLOAT32);   // manager decides the device; FLOAT16 on a GPU
  * }
  * }</pre>
- * Any {@link io.github.diffusej.model.WeightSource} works (single-file LDM checkpoints through a key map).
+ * Any {@link io.github.diffusej.model.WeightSource} works: {@link io.github.diffusej.model.loader.SafetensorsWeightSource}
+ * for a component folder (the file chosen as {@link io.github.diffusej.model.loader.ModelLoader} chooses it) or
+ * plain files, single-file LDM checkpoints through a key map; {@code ModelLoader.open} gives all three components.
  * Loading is strict: missing / unexpected keys and shape mismatches are reported together, naming the source.
  * {@code parameters()} gives the ordered map reference key -> {@link io.github.diffusej.model.nn.Param}.
  *

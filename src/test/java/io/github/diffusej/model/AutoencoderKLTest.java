@@ -3,6 +3,7 @@ package io.github.diffusej.model;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.github.diffusej.io.SafetensorsFile;
+import io.github.diffusej.model.loader.SafetensorsWeightSource;
 import io.github.diffusej.model.vae.AutoencoderKL;
 import io.github.diffusej.model.vae.DiagonalGaussianDistribution;
 import io.github.diffusej.testutil.Golden;
@@ -16,7 +17,7 @@ class AutoencoderKLTest {
 	static AutoencoderKL load(NDManager m, DataType dt) throws IOException {
 		Path dir = Golden.tinySd1Model().resolve("vae");
 		AutoencoderKL vae = AutoencoderKL.fromConfig(dir);
-		try (SafetensorsWeights w = SafetensorsWeights.openFolder(dir)) {
+		try (SafetensorsWeightSource w = SafetensorsWeightSource.openFolder(dir)) {
 			vae.loadWeights(w, m, dt);
 		}
 		return vae;

@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.DataType;
 import io.github.diffusej.io.SafetensorsFile;
 import io.github.diffusej.model.clip.CLIPTextModel;
 import io.github.diffusej.model.clip.CLIPTextOutput;
+import io.github.diffusej.model.loader.SafetensorsWeightSource;
 import io.github.diffusej.testutil.Golden;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -21,7 +22,7 @@ class CLIPTextModelTest {
 	static CLIPTextModel load(NDManager m, DataType dt) throws IOException {
 		Path dir = Golden.tinySd1Model().resolve("text_encoder");
 		CLIPTextModel te = CLIPTextModel.fromConfig(dir);
-		try (SafetensorsWeights w = SafetensorsWeights.openFolder(dir)) {
+		try (SafetensorsWeightSource w = SafetensorsWeightSource.openFolder(dir)) {
 			te.loadWeights(w, m, dt);
 		}
 		return te;

@@ -16,6 +16,7 @@ import io.github.diffusej.io.SafetensorsFile;
 import io.github.diffusej.model.adapter.DoraAdapter;
 import io.github.diffusej.model.adapter.LoraAdapter;
 import io.github.diffusej.model.clip.CLIPTextModel;
+import io.github.diffusej.model.loader.SafetensorsWeightSource;
 import io.github.diffusej.model.nn.AdaptableLayer;
 import io.github.diffusej.model.nn.GradMode;
 import io.github.diffusej.model.nn.Linear;
@@ -67,7 +68,7 @@ class NetworkTest {
 	void loadErrorsListEverythingAtOnceAndNameTheSource() throws IOException {
 		Path dir = Golden.tinySd1Model().resolve("vae");
 		AutoencoderKL vae = AutoencoderKL.fromConfig(dir);
-		try (NDManager m = NDManager.newBaseManager(); SafetensorsWeights w = SafetensorsWeights.openFolder(dir)) {
+		try (NDManager m = NDManager.newBaseManager(); SafetensorsWeightSource w = SafetensorsWeightSource.openFolder(dir)) {
 			WeightSource bad = filtered(w, Set.of("decoder.conv_in.weight", "encoder.conv_out.bias"), Map.of(
 				"quant_conv.weight", new long[] {8, 8, 3, 3}, "model_ema.decay", new long[] {}));
 			IOException e = assertThrows(IOException.class, () -> vae.loadWeights(bad, m, DataType.FLOAT32));
@@ -85,7 +86,7 @@ class NetworkTest {
 	void positionIdsAreIgnorableForTheTextEncoder() throws IOException {
 		Path dir = Golden.tinySd1Model().resolve("text_encoder");
 		CLIPTextModel te = CLIPTextModel.fromConfig(dir);
-		try (NDManager m = NDManager.newBaseManager(); SafetensorsWeights w = SafetensorsWeights.openFolder(dir)) {
+		try (NDManager m = NDManager.newBaseManager(); SafetensorsWeightSource w = SafetensorsWeightSource.openFolder(dir)) {
 			te.loadWeights(filtered(w, Set.of(), Map.of("text_model.embeddings.position_ids", new long[] {1, 77})), m,
 				DataType.FLOAT32);
 			assertTrue(te.parameters().values().stream().allMatch(p -> p.isLoaded()));

@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import io.github.diffusej.io.SafetensorsFile;
+import io.github.diffusej.model.loader.SafetensorsWeightSource;
 import io.github.diffusej.model.unet.UNet2DConditionConfig;
 import io.github.diffusej.model.unet.UNet2DConditionModel;
 import io.github.diffusej.testutil.Golden;
@@ -21,7 +22,7 @@ class UNet2DConditionModelTest {
 	static UNet2DConditionModel load(NDManager m, DataType dt) throws IOException {
 		Path dir = Golden.tinySd1Model().resolve("unet");
 		UNet2DConditionModel unet = UNet2DConditionModel.fromConfig(dir);
-		try (SafetensorsWeights w = SafetensorsWeights.openFolder(dir)) {
+		try (SafetensorsWeightSource w = SafetensorsWeightSource.openFolder(dir)) {
 			unet.loadWeights(w, m, dt);
 		}
 		return unet;

@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.github.diffusej.io.SafetensorsFile;
+import io.github.diffusej.model.loader.SafetensorsWeightSource;
 import io.github.diffusej.model.nn.GradMode;
 import io.github.diffusej.model.unet.UNet2DConditionConfig;
 import io.github.diffusej.model.unet.UNet2DConditionModel;
@@ -71,7 +72,7 @@ class UNetVariantsTest {
 		UNet2DConditionModel unet = new UNet2DConditionModel(Configs.parse(c.toString(), UNet2DConditionConfig.class));
 		Path dir = Golden.tinySd1Model().resolve("unet");
 		try (NDManager m = NDManager.newBaseManager(); GradMode ng = GradMode.noGrad();
-			SafetensorsWeights w = SafetensorsWeights.openFolder(dir);
+			SafetensorsWeightSource w = SafetensorsWeightSource.openFolder(dir);
 			SafetensorsFile g = SafetensorsFile.open(Golden.vectors("unet.safetensors")))
 		{
 			unet.loadWeights(asLinearProjection(w), m, DataType.FLOAT32);

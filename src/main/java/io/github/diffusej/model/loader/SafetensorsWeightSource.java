@@ -20,9 +20,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The weights of one diffusers/transformers component: one {@code .safetensors} file or the shards listed by a
- * {@code *.safetensors.index.json}. Keys are the file's own names, except constant buffers
- * ({@code position_ids}), which are hidden, and pre-0.14 VAE attention names, which are shown under today's names.
+ * The weights of one diffusers/transformers component: one {@code .safetensors} file, the shards listed by a
+ * {@code *.safetensors.index.json}, or several plain files ({@link #openFiles}). Keys are the file's own names,
+ * except constant buffers ({@code position_ids}), which are hidden, and pre-0.14 VAE attention names, which are
+ * shown under today's names. A key may come from one file only.
  */
 public final class SafetensorsWeightSource implements WeightSource {
 
@@ -44,15 +45,59 @@ public final class SafetensorsWeightSource implements WeightSource {
 		if (n.endsWith(".json")) return openSharded(path);
 		SafetensorsFile f = SafetensorsFile.open(path);
 		Map<String, Where> keys = new LinkedHashMap<>();
-		for (String name : f.names()) add(keys, f, name, path);
+		try {
+			for (String name : f.names()) add(keys, f, name, path);
+		}
+		catch (IOException | RuntimeException e) {
+			f.close();
+			throw e;
+		}
 		return new SafetensorsWeightSource(path.toString(), List.of(f), Collections.unmodifiableMap(keys));
 	}
 
-	private static void add(Map<String, Where> keys, SafetensorsFile f, String name, Path where) throws ModelLoadException {
+	/**
+	 * Opens several plain {@code .safetensors} files as one source (e.g. shards that come without an index). A
+	 * tensor found in two of the files is an error naming both.
+	 */
+	public static SafetensorsWeightSource openFiles(Path... paths) throws IOException {
+		if (paths.length == 0) throw new IllegalArgumentException("no weight files given");
+		String description = paths.length == 1 ? paths[0].toString() : List.of(paths).toString();
+		List<SafetensorsFile> files = new ArrayList<>();
+		Map<String, Where> keys = new LinkedHashMap<>();
+		try {
+			for (Path p : paths) {
+				SafetensorsFile f = SafetensorsFile.open(p);
+				files.add(f);
+				for (String name : f.names()) add(keys, f, name, description);
+			}
+		}
+		catch (IOException | RuntimeException e) {
+			for (SafetensorsFile f : files) f.close();
+			throw e;
+		}
+		return new SafetensorsWeightSource(description, files, Collections.unmodifiableMap(keys));
+	}
+
+	/**
+	 * Opens the weights of one diffusers component folder ({@code unet/}, {@code vae/}, {@code text_encoder/}),
+	 * choosing the file exactly as {@link ModelLoader} does: the plain file or its sharded index, else a variant
+	 * (fp16, ...); pickles are refused. The note {@link ModelLoader} would log for a fallback is dropped.
+	 */
+	public static SafetensorsWeightSource openFolder(Path dir) throws IOException {
+		if (!Files.isDirectory(dir)) throw new ModelLoadException(dir + ": no such component folder");
+		return open(ModelLoader.findWeights(dir, null, new ArrayList<>()));
+	}
+
+	private static void add(Map<String, Where> keys, SafetensorsFile f, String name, Object where)
+		throws ModelLoadException
+	{
 		if (LdmKeyMap.isIgnorableDiffusersKey(name)) return;
 		String key = LdmKeyMap.modernDiffusersVaeKey(name);
-		if (keys.put(key, new Where(f, name)) != null) throw new ModelLoadException(where + ": tensor '" + key +
-			"' appears twice");
+		Where prev = keys.put(key, new Where(f, name));
+		if (prev == null) return;
+		if (prev.file() != f) throw new ModelLoadException(where + ": tensor '" + key + "' is in both " +
+			prev.file().path() + " and " + f.path());
+		throw new ModelLoadException(where + ": tensor '" + key + "' appears twice");
 	}
 
 	private static SafetensorsWeightSource openSharded(Path index) throws IOException {

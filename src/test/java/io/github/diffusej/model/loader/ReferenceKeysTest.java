@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.github.diffusej.testutil.Golden;
@@ -70,5 +71,30 @@ class ReferenceKeysTest {
 		JsonObject cfg = json(Golden.dir().resolve("manifests/configs/sdxl").resolve(folder).resolve("config.json"));
 		var e = assertThrows(ReferenceKeys.UnsupportedConfig.class, () -> ReferenceKeys.shapes(Component.UNET, cfg));
 		assertTrue(e.getMessage().contains("addition_embed_type"), e.getMessage());
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = {"sd15"})
+	void numAttentionHeadsIsRefusedAsDiffusersDoes(String model) throws IOException {
+		JsonObject cfg = json(Golden.dir().resolve("manifests/configs").resolve(model).resolve("unet/config.json"));
+		cfg.addProperty("num_attention_heads", 8);
+		var e = assertThrows(ReferenceKeys.UnsupportedConfig.class, () -> ReferenceKeys.shapes(Component.UNET, cfg));
+		assertTrue(e.getMessage().contains("num_attention_heads"), e.getMessage());
+		List<String> d = ReferenceKeys.check(Component.UNET, cfg, Map.of(), k -> k, false);
+		assertEquals(List.of("unet: cannot check the tensors against the config: " + e.getMessage()), d);
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = {"sd15", "sd21"})
+	void perBlockListsImplyWhatTheScalarsImply(String model) throws IOException {
+		JsonObject cfg = json(Golden.dir().resolve("manifests/configs").resolve(model).resolve("unet/config.json"));
+		Map<String, String> scalar = printable(ReferenceKeys.shapes(Component.UNET, cfg));
+		int n = cfg.getAsJsonArray("block_out_channels").size();
+		for (String k : new String[] {"layers_per_block", "cross_attention_dim"}) {
+			JsonArray a = new JsonArray();
+			for (int i = 0; i < n; i++) a.add(cfg.get(k).getAsInt());
+			cfg.add(k, a);
+		}
+		assertEquals(scalar, printable(ReferenceKeys.shapes(Component.UNET, cfg)));
 	}
 }
