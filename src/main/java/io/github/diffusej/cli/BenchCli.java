@@ -110,7 +110,7 @@ final class BenchCli {
 	}
 
 	static long median(int n, Runnable r) {
-		r.run(); // warm-up
+		for (int w = 0; w < 3; w++) r.run(); // warm-up: first calls pay for allocator and kernel selection
 		long[] t = new long[n];
 		for (int i = 0; i < n; i++) {
 			long s = System.nanoTime();
@@ -129,8 +129,18 @@ final class BenchCli {
 		return String.format("%.0f us", nanos / 1e3);
 	}
 
-	/** Resident set size from /proc (Linux), 0 elsewhere. */
+	/**
+	 * Resident set size from /proc (Linux), 0 elsewhere, after a GC: DJL copies data through direct byte buffers,
+	 * whose native memory only returns when the collector runs, so RSS without GC overstates what is retained.
+	 */
 	static long rssKb() {
+		System.gc();
+		try {
+			Thread.sleep(200);
+		}
+		catch (InterruptedException e) {
+			Thread.currentThread().interrupt();
+		}
 		try {
 			for (String l : Files.readAllLines(Path.of("/proc/self/status")))
 				if (l.startsWith("VmRSS:")) return Long.parseLong(l.replaceAll("[^0-9]", ""));

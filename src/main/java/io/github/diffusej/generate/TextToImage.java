@@ -144,10 +144,13 @@ public final class TextToImage {
 		List<long[]> pos = PromptChunks.windows(tok, p, mode, 1);
 		List<long[]> neg = guidance ? PromptChunks.windows(tok, n, mode, pos.size()) : List.of();
 		if (neg.size() > pos.size()) pos = PromptChunks.windows(tok, p, mode, neg.size());
-		NDArray cond = encodeWindows(model, manager, pos, clipSkip);
-		if (!guidance) return cond;
-		NDArray uncond = encodeWindows(model, manager, neg, clipSkip);
-		return NDArrays.concat(new NDList(uncond, cond), 0);
+		try (NDManager scope = manager.newSubManager()) {
+			NDArray cond = encodeWindows(model, scope, pos, clipSkip);
+			NDArray context = guidance ? NDArrays.concat(new NDList(encodeWindows(model, scope, neg, clipSkip), cond), 0)
+				: cond;
+			context.attach(manager); // only the result outlives the encoder's temporaries
+			return context;
+		}
 	}
 
 	/** Windows [k x 77] -> one sequence [1, k·77, D]. A1111's "clip skip N" = diffusers' clip_skip N − 1. */

@@ -100,7 +100,11 @@ public final class UNet2DConditionModel extends Network {
 	 */
 	public NDArray forward(NDArray sample, NDArray timesteps, NDArray context) {
 		long b = sample.getShape().get(0);
-		NDArray t = timesteps.reshape(-1);
+		// Results of ops belong to their left operand's manager: the context (made once per image) and the
+		// timesteps may live outside the caller's per-step scope, and the keys/values computed from them would then
+		// pile up there, step after step. Views owned by the sample's manager keep every temporary in its scope.
+		context = scopedView(context, sample);
+		NDArray t = scopedView(timesteps, sample).reshape(-1);
 		if (!t.getDevice().equals(sample.getDevice())) t = t.toDevice(sample.getDevice(), false);
 		if (t.size() == 1 && b > 1) t = t.broadcast(b);
 		else if (t.size() != b) throw new IllegalArgumentException(t.size() + " timesteps for a batch of " + b);
@@ -122,6 +126,13 @@ public final class UNet2DConditionModel extends Network {
 			x = u.forward(x, temb, context, stack, sizeAfter(stack, u.layers()));
 		}
 		return convOut.forward(Ops.silu(convNormOut.forward(x)));
+	}
+
+	private static NDArray scopedView(NDArray a, NDArray scopeOf) {
+		if (a.getManager() == scopeOf.getManager()) return a;
+		NDArray view = a.reshape(a.getShape());
+		view.attach(scopeOf.getManager());
+		return view;
 	}
 
 	/** Spatial size of the skip this up block's upsampler must reach: the first skip left after its own. */
