@@ -55,28 +55,11 @@ public final class PNDMScheduler implements Sampler {
 
 	@Override
 	public double[] timesteps() {
-		double[] d = new double[timesteps.length];
-		for (int i = 0; i < d.length; i++) d[i] = timesteps[i];
-		return d;
+		return Tables.toDouble(timesteps);
 	}
 
 	public long[] timestepsLong() {
 		return timesteps.clone();
-	}
-
-	@Override
-	public float[] sigmas() {
-		return new float[0];
-	}
-
-	@Override
-	public float initNoiseSigma() {
-		return 1f;
-	}
-
-	@Override
-	public NDArray scaleModelInput(NDArray sample, int stepIndex) {
-		return sample;
 	}
 
 	@Override

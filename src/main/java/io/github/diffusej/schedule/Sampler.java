@@ -39,13 +39,19 @@ public sealed interface Sampler permits DDIMScheduler, EulerDiscreteScheduler, E
 	 * The σ schedule, one entry longer than {@link #timesteps()} (the last is the σ after the final step); an empty
 	 * array for samplers that are not σ-parameterised (DDIM, PNDM).
 	 */
-	float[] sigmas();
+	default float[] sigmas() {
+		return new float[0];
+	}
 
 	/** Standard deviation of the initial noise: multiply N(0, 1) latents by this before the first step. */
-	float initNoiseSigma();
+	default float initNoiseSigma() {
+		return 1f;
+	}
 
 	/** The network input at step {@code stepIndex} (identity except for the Euler family: x/√(σ²+1)). */
-	NDArray scaleModelInput(NDArray sample, int stepIndex);
+	default NDArray scaleModelInput(NDArray sample, int stepIndex) {
+		return sample;
+	}
 
 	/** One denoising step: the sample at the next (lower) noise level. */
 	NDArray step(NDArray modelOutput, int stepIndex, NDArray sample);

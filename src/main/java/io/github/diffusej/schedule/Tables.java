@@ -161,4 +161,11 @@ final class Tables {
 			throw new IllegalArgumentException("number of inference steps must be in 1.." + numTrain + " for " + where
 				+ ", got " + steps);
 	}
+
+	/** Integer timesteps as the doubles {@link Sampler#timesteps()} hands out. */
+	static double[] toDouble(long[] t) {
+		double[] d = new double[t.length];
+		for (int i = 0; i < d.length; i++) d[i] = t[i];
+		return d;
+	}
 }
