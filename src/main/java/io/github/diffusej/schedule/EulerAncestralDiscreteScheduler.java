@@ -39,9 +39,7 @@ public final class EulerAncestralDiscreteScheduler implements Sampler {
 
 	@Override
 	public double[] timesteps() {
-		double[] d = new double[timesteps.length];
-		for (int i = 0; i < d.length; i++) d[i] = timesteps[i];
-		return d;
+		return Tables.toDouble(timesteps);
 	}
 
 	@Override

@@ -168,4 +168,11 @@ final class Tables {
 		for (int i = 0; i < d.length; i++) d[i] = t[i];
 		return d;
 	}
+
+	/** Float timesteps (Euler's fractional ones) as doubles. */
+	static double[] toDouble(float[] t) {
+		double[] d = new double[t.length];
+		for (int i = 0; i < d.length; i++) d[i] = t[i];
+		return d;
+	}
 }
