@@ -54,7 +54,7 @@ final class BenchCli {
 		}
 		int repeats = a.integer("repeats", 5);
 		List<Row> rows = new ArrayList<>();
-		DataType dtype = Engines.device().isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
+		DataType dtype = StableDiffusionModel.defaultDtype(Engines.device());
 		long t0 = System.nanoTime();
 		try (StableDiffusionModel m = StableDiffusionModel.load(model, LoadOptions.defaults(), Engines.device(), dtype,
 			msg -> {}))

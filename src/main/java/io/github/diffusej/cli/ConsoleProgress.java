@@ -1,6 +1,5 @@
 package io.github.diffusej.cli;
 
-import io.github.diffusej.ProgressListener;
 import io.github.diffusej.generate.GeneratedImage;
 import io.github.diffusej.generate.TextToImage;
 import java.io.PrintStream;
@@ -15,10 +14,6 @@ final class ConsoleProgress implements TextToImage.Listener {
 
 	ConsoleProgress(PrintStream out) {
 		this.out = out;
-	}
-
-	static ProgressListener of(PrintStream out) {
-		return new ConsoleProgress(out);
 	}
 
 	@Override

@@ -1,23 +1,18 @@
 package io.github.diffusej.cli;
 
-import ij.ImagePlus;
-import ij.io.FileSaver;
 import io.github.diffusej.data.Dataset;
 import io.github.diffusej.data.DatasetCheck;
 import io.github.diffusej.data.DatasetReader;
 import io.github.diffusej.engine.EngineOptions;
 import io.github.diffusej.engine.Engines;
-import io.github.diffusej.generate.GeneratedImage;
 import io.github.diffusej.generate.GenerationRequest;
+import io.github.diffusej.generate.Grid;
 import io.github.diffusej.generate.ResultStack;
-import io.github.diffusej.generate.TextToImage;
 import io.github.diffusej.model.StableDiffusionModel;
 import io.github.diffusej.model.TinyModel;
 import io.github.diffusej.model.loader.LoadOptions;
-import ai.djl.ndarray.types.DataType;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -77,24 +72,19 @@ final class DemoCli {
 
 		System.out.println("== 4. Preview grid (2 seeds x 2 prompts)");
 		List<String> prompts = List.of("a fluorescent micrograph of nuclei", "a fluorescent micrograph of nuclei, slice 4");
-		List<GeneratedImage> images = new ArrayList<>();
+		Grid grid;
 		try (StableDiffusionModel m = StableDiffusionModel.load(model, LoadOptions.defaults(), Engines.device(),
-			Engines.device().isGpu() ? DataType.FLOAT16 : DataType.FLOAT32, msg -> System.out.println("note: " + msg)))
+			StableDiffusionModel.defaultDtype(Engines.device()), msg -> System.out.println("note: " + msg)))
 		{
 			Integer sample = m.unet().config().sampleSize();
 			int side = (sample == null ? 64 : sample) * m.vaeScale(); // the model's native resolution, as diffusers uses
-			for (String p : prompts) {
-				GenerationRequest r = new GenerationRequest(model, null, p, "blurry, low quality", a.integer("steps", 12), 7.5,
-					"DPM++ 2M Karras", 1, side, side, 2, 1, null, null, null);
-				images.addAll(TextToImage.generate(m, r, new ConsoleProgress(System.out)));
-			}
+			GenerationRequest r = new GenerationRequest(model, null, prompts.get(0), "blurry, low quality",
+				a.integer("steps", 12), 7.5, "DPM++ 2M Karras", 1, side, side, 2, 1, null, null, null);
+			grid = Grid.seedsByPrompts(m, r, prompts, new ConsoleProgress(System.out));
 		}
 		Path previews = out.resolve("previews");
-		for (Path p : ResultStack.savePngs(images, previews, "preview")) System.out.println("wrote " + p);
-		ImagePlus montage = ResultStack.montage(ResultStack.toImagePlus("previews", images), 2, "previews");
-		Path montageFile = previews.resolve("montage.png");
-		if (!new FileSaver(montage).saveAsPng(montageFile.toString())) throw new java.io.IOException("could not write " + montageFile);
-		System.out.println("wrote " + montageFile);
+		for (Path p : ResultStack.savePngs(grid.images(), previews, "preview")) System.out.println("wrote " + p);
+		System.out.println("wrote " + ResultStack.saveMontagePng(grid, previews.resolve("montage.png")));
 		System.out.println("== Done. Dataset: " + dataset + "  previews: " + previews);
 		return 0;
 	}

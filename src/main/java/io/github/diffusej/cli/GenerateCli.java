@@ -1,7 +1,5 @@
 package io.github.diffusej.cli;
 
-import ij.ImagePlus;
-import ij.io.FileSaver;
 import io.github.diffusej.engine.Engines;
 import io.github.diffusej.generate.GenerationRequest;
 import io.github.diffusej.generate.Grid;
@@ -63,9 +61,7 @@ final class GenerateCli {
 		Path out = a.path("out", Path.of("generated"));
 		for (Path p : ResultStack.savePngs(grid.images(), out, "image")) System.out.println("wrote " + p);
 		if (kind != Grid.Kind.NONE) {
-			ImagePlus montage = ResultStack.montage(ResultStack.toImagePlus("grid", grid.images()), grid.columns(), "grid");
-			Path m = out.resolve("grid.png");
-			if (!new FileSaver(montage).saveAsPng(m.toString())) throw new java.io.IOException("could not write " + m);
+			Path m = ResultStack.saveMontagePng(grid, out.resolve("grid.png"));
 			System.out.println("wrote " + m + " (rows: " + String.join(", ", grid.rowLabels()) + "; columns: " +
 				String.join(", ", grid.columnLabels()) + ")");
 		}

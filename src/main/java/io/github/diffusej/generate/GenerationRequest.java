@@ -58,11 +58,6 @@ public record GenerationRequest(Path model, Path tokenizer, String prompt, Strin
 			count, clipSkip, longPrompts, loras, embeddings);
 	}
 
-	public GenerationRequest withSeed(long s) {
-		return new GenerationRequest(model, tokenizer, prompt, negativePrompt, steps, guidance, sampler, s, width, height,
-			count, clipSkip, longPrompts, loras, embeddings);
-	}
-
 	public GenerationRequest withLoras(List<LoraRef> l) {
 		return new GenerationRequest(model, tokenizer, prompt, negativePrompt, steps, guidance, sampler, seed, width,
 			height, count, clipSkip, longPrompts, l, embeddings);

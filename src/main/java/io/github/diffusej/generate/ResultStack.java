@@ -56,6 +56,14 @@ public final class ResultStack {
 		return m;
 	}
 
+	/** Writes the labelled montage of a grid (row-major images, {@code columns} across) as a PNG, atomically. */
+	public static Path saveMontagePng(Grid grid, Path file) throws IOException {
+		ImagePlus m = montage(toImagePlus("grid", grid.images()), grid.columns(), "grid");
+		PngWithText.write(file, m.getBufferedImage(), Map.of("diffusej:rows", String.join(" | ", grid.rowLabels()),
+			"diffusej:columns", String.join(" | ", grid.columnLabels())));
+		return file;
+	}
+
 	/**
 	 * Saves each image as {@code <prefix>-<index>-<seed>.png} with its settings in PNG text chunks; returns the
 	 * paths. Files are written atomically.

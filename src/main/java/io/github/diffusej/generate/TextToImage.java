@@ -74,8 +74,7 @@ public final class TextToImage {
 	{
 		Engines.prepareThread();
 		LoadOptions options = LoadOptions.defaults().withTokenizerDir(request.tokenizer());
-		DataType dtype = device.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
-		return StableDiffusionModel.load(request.model(), options, device, dtype, log);
+		return StableDiffusionModel.load(request.model(), options, device, StableDiffusionModel.defaultDtype(device), log);
 	}
 
 	/** Adds the request's embeddings and applies its LoRAs to an already loaded model. */

@@ -94,6 +94,11 @@ public final class StableDiffusionModel implements AutoCloseable {
 		}
 	}
 
+	/** The weights dtype DiffuseJ uses on a device: float16 on a GPU, float32 on the CPU (fp16 is slow there). */
+	public static DataType defaultDtype(Device device) {
+		return device.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
+	}
+
 	private static <T> T parse(ComponentFiles c, Class<T> type) throws IOException {
 		JsonObject json = c.config();
 		try {
