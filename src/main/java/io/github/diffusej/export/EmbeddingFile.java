@@ -4,6 +4,7 @@ import io.github.diffusej.io.SafetensorsException;
 import io.github.diffusej.io.SafetensorsFile;
 import io.github.diffusej.io.SafetensorsWriter;
 import io.github.diffusej.io.TensorInfo;
+import io.github.diffusej.model.Embedding;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;

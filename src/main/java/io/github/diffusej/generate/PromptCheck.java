@@ -1,7 +1,7 @@
 package io.github.diffusej.generate;
 
 import io.github.diffusej.engine.Engines;
-import io.github.diffusej.export.Embedding;
+import io.github.diffusej.model.Embedding;
 import io.github.diffusej.export.EmbeddingFile;
 import io.github.diffusej.model.loader.LoadOptions;
 import io.github.diffusej.model.loader.ModelFiles;

@@ -1,6 +1,6 @@
 package io.github.diffusej.generate;
 
-import io.github.diffusej.export.Embedding;
+import io.github.diffusej.model.Embedding;
 import io.github.diffusej.tokenize.ClipTokenizer;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;

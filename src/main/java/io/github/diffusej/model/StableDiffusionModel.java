@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonObject;
-import io.github.diffusej.export.Embedding;
 import io.github.diffusej.model.clip.CLIPTextConfig;
 import io.github.diffusej.model.clip.CLIPTextModel;
 import io.github.diffusej.model.loader.ComponentFiles;
@@ -31,8 +30,9 @@ import java.util.function.Consumer;
 
 /**
  * A loaded Stable Diffusion 1.x/2.x model: tokenizer, text encoder, UNet, VAE and scheduler config, with its
- * weights on one device in one manager. Generation and the trainers share it. Textual-inversion embeddings are
- * added as extra token rows (the frozen vocabulary table is never copied).
+ * weights on one device in one manager. Generation and the trainers share it. Textual-inversion embeddings
+ * (loaded from files, frozen) and trainable placeholders live side by side as extra token rows, registered and
+ * removed explicitly; the frozen vocabulary table is never copied or changed.
  */
 public final class StableDiffusionModel implements AutoCloseable {
 
@@ -45,7 +45,7 @@ public final class StableDiffusionModel implements AutoCloseable {
 	private final SchedulerConfig schedulerConfig;
 	private final NDManager manager;
 	private final DataType dtype;
-	private final List<Embedding> embeddings = new ArrayList<>();
+	private final List<TokenRows> tokenRows = new ArrayList<>();
 
 	private StableDiffusionModel(Path source, ModelFiles files, ClipTokenizer tokenizer, CLIPTextModel textEncoder,
 		UNet2DConditionModel unet, AutoencoderKL vae, SchedulerConfig schedulerConfig, NDManager manager, DataType dtype)
@@ -159,54 +159,131 @@ public final class StableDiffusionModel implements AutoCloseable {
 		return unet.config().inChannels();
 	}
 
-	/** The embeddings added so far, in token-id order. */
+	/**
+	 * One run of extra token rows: a textual-inversion embedding loaded from a file (frozen rows owned by the
+	 * model) or a trainable placeholder (rows owned by the trainer, which marks them trainable).
+	 */
+	private record TokenRows(Embedding embedding, NDArray rows, boolean trainable) {}
+
+	/** The embeddings loaded from files, in token-id order (trainable placeholders are not listed). */
 	public List<Embedding> embeddings() {
-		return List.copyOf(embeddings);
+		return tokenRows.stream().filter(t -> !t.trainable()).map(TokenRows::embedding).toList();
+	}
+
+	/** Every trigger with extra rows (loaded and trainable), in token-id order. */
+	public List<String> extraTokens() {
+		return tokenRows.stream().map(t -> t.embedding().token()).toList();
 	}
 
 	/**
-	 * Adds a textual-inversion embedding: its tokens join the tokenizer and its vectors become extra token rows.
-	 * An embedding of the wrong width (e.g. an SD2 embedding on SD1) or a trigger that is already an ordinary
-	 * word of the vocabulary is refused with a message naming the file.
+	 * Adds a textual-inversion embedding: its tokens join the tokenizer and its vectors become extra token rows,
+	 * frozen. An embedding of the wrong width (e.g. an SD2 embedding on SD1) or a trigger that is already an
+	 * ordinary word of the vocabulary or another embedding's is refused with a message naming the file.
 	 */
 	public void addEmbedding(Embedding e) {
+		checkNewTokens(e);
+		long dim = textEncoder.config().hiddenSize();
+		float[] flat = new float[(int) (e.count() * dim)];
+		for (int r = 0; r < e.count(); r++) System.arraycopy(e.vectors()[r], 0, flat, (int) (r * dim), (int) dim);
+		NDArray rows = manager.create(flat, new Shape(e.count(), dim)).toType(dtype, false);
+		install(new TokenRows(e, rows, false));
+	}
+
+	/**
+	 * Registers trainable placeholder rows for {@code placeholder} (a multi-vector token takes {@code token},
+	 * {@code token_1}, ... as a loaded embedding does). {@code rows} [n, D] are used as given: the caller owns
+	 * them (marks them trainable, updates them in place, closes them) and removes them with {@link #removeToken}.
+	 * Returns the token ids of the rows.
+	 */
+	public int[] addTrainableToken(String placeholder, NDArray rows) {
+		long dim = textEncoder.config().hiddenSize();
+		if (rows.getShape().dimension() != 2 || rows.getShape().get(1) != dim) throw new IllegalArgumentException(
+			"trainable rows for '" + placeholder + "' must be [n, " + dim + "], got " + rows.getShape());
+		if (rows.getDataType() != dtype) throw new IllegalArgumentException("trainable rows for '" + placeholder
+			+ "' are " + rows.getDataType() + " but the text encoder runs in " + dtype);
+		Embedding shape = new Embedding(placeholder, new float[(int) rows.getShape().get(0)][(int) dim],
+			"trainable rows");
+		checkNewTokens(shape);
+		install(new TokenRows(shape, rows, true));
+		int first = tokenizer.tokenId(placeholder);
+		int[] ids = new int[shape.count()];
+		for (int i = 0; i < ids.length; i++) ids[i] = first + i;
+		return ids;
+	}
+
+	/**
+	 * Swaps the rows of a registered trainable placeholder (e.g. for a half-precision working copy made for one
+	 * step); the new rows must have the same shape and dtype.
+	 */
+	public void replaceTrainableRows(String placeholder, NDArray rows) {
+		for (int i = 0; i < tokenRows.size(); i++) {
+			TokenRows t = tokenRows.get(i);
+			if (!t.trainable() || !t.embedding().token().equals(placeholder)) continue;
+			if (!t.rows().getShape().equals(rows.getShape()) || t.rows().getDataType() != rows.getDataType())
+				throw new IllegalArgumentException("rows " + rows.getShape() + " " + rows.getDataType()
+					+ " do not replace " + t.rows().getShape() + " " + t.rows().getDataType());
+			tokenRows.set(i, new TokenRows(t.embedding(), rows, true));
+			publishRows();
+			return;
+		}
+		throw new IllegalArgumentException("no trainable token '" + placeholder + "'");
+	}
+
+	/**
+	 * Removes an embedding or trainable placeholder and its tokens; the tokens of later ones are renumbered.
+	 * Frozen rows are closed; trainable rows stay with their owner. Returns false when the token was not there.
+	 */
+	public boolean removeToken(String token) {
+		int index = -1;
+		for (int i = 0; i < tokenRows.size(); i++)
+			if (tokenRows.get(i).embedding().token().equals(token)) index = i;
+		if (index < 0) return false;
+		TokenRows gone = tokenRows.remove(index);
+		tokenizer.removeAddedTokensFrom(baseVocab());
+		for (TokenRows t : tokenRows)
+			for (String tok : t.embedding().tokens()) tokenizer.addToken(tok);
+		publishRows();
+		if (!gone.trainable()) gone.rows().close();
+		return true;
+	}
+
+	private int baseVocab() {
+		return (int) textEncoder.embeddings().tokenEmbedding().count();
+	}
+
+	private void checkNewTokens(Embedding e) {
 		long dim = textEncoder.config().hiddenSize();
 		if (e.dim() != dim) throw new IllegalArgumentException(e.source() + ": embedding '" + e.token() + "' has width " +
 			e.dim() + " but this model's text encoder has width " + dim + (e.dim() == 768 ? " (an SD 1.x embedding)" :
 				e.dim() == 1024 ? " (an SD 2.x embedding)" : e.dim() == 1280 ? " (an SDXL embedding)" : ""));
-		int vocab = (int) textEncoder.embeddings().tokenEmbedding().count();
+		int vocab = baseVocab();
 		for (String t : e.tokens()) {
-			if (tokenizer.tokenId(t) >= 0 && tokenizer.tokenId(t) < vocab) throw new IllegalArgumentException(
-				e.source() + ": trigger '" + t + "' is already a word of the vocabulary; use a distinct trigger such " +
-					"as <" + t + ">");
-			if (embeddings.stream().anyMatch(o -> o.tokens().contains(t))) throw new IllegalArgumentException(
-				e.source() + ": trigger '" + t + "' is already used by another loaded embedding");
+			int id = tokenizer.tokenId(t);
+			if (id >= 0 && id < vocab) throw new IllegalArgumentException(e.source() + ": trigger '" + t
+				+ "' is already a word of the vocabulary; use a distinct trigger such as <" + t + ">");
+			if (tokenRows.stream().anyMatch(o -> o.embedding().tokens().contains(t))) throw new IllegalArgumentException(
+				e.source() + ": trigger '" + t + "' is already used by another embedding");
 		}
-		for (String t : e.tokens()) {
-			int id = tokenizer.addToken(t);
-			int expected = vocab + embeddings.stream().mapToInt(Embedding::count).sum() + e.tokens().indexOf(t);
-			if (id != expected) throw new IllegalStateException("token '" + t + "' got id " + id + ", expected " + expected);
-		}
-		embeddings.add(e);
-		rebuildExtraRows();
 	}
 
-	private void rebuildExtraRows() {
-		NDArray old = textEncoder.embeddings().extraTokens();
-		int rows = embeddings.stream().mapToInt(Embedding::count).sum();
-		long dim = textEncoder.config().hiddenSize();
-		float[] flat = new float[(int) (rows * dim)];
-		int r = 0;
-		for (Embedding e : embeddings)
-			for (float[] v : e.vectors()) System.arraycopy(v, 0, flat, (int) (r++ * dim), (int) dim);
-		NDArray extra = manager.create(flat, new Shape(rows, dim)).toType(dtype, false);
-		textEncoder.embeddings().setExtraTokens(extra);
-		if (old != null) old.close();
+	private void install(TokenRows t) {
+		int expected = baseVocab() + (int) textEncoder.embeddings().extraRowCount();
+		for (String tok : t.embedding().tokens()) {
+			int id = tokenizer.addToken(tok);
+			if (id != expected++) throw new IllegalStateException("token '" + tok + "' got id " + id + ", expected "
+				+ (expected - 1));
+		}
+		tokenRows.add(t);
+		publishRows();
+	}
+
+	private void publishRows() {
+		textEncoder.embeddings().setExtraSegments(tokenRows.stream().map(TokenRows::rows).toList());
 	}
 
 	/** A prompt with every multi-vector trigger expanded to all of its tokens. */
 	public String expandTriggers(String prompt) {
-		for (Embedding e : embeddings) prompt = e.expand(prompt);
+		for (TokenRows t : tokenRows) prompt = t.embedding().expand(prompt);
 		return prompt;
 	}
 

@@ -48,6 +48,15 @@ final class AddedTokens {
 		return new AddedTokens(more);
 	}
 
+	/** This table without the entries whose id is {@code firstId} or above. */
+	AddedTokens withoutIdsFrom(int firstId) {
+		Map<String, Integer> fewer = new LinkedHashMap<>();
+		ids.forEach((content, id) -> {
+			if (id < firstId) fewer.put(content, id);
+		});
+		return new AddedTokens(fewer);
+	}
+
 	/** The id of an added token, or null. */
 	Integer id(String content) {
 		return ids.get(content);

@@ -61,6 +61,8 @@ public final class ClipTokenizer implements AutoCloseable {
 	private final int unkId;
 	private final int maxLength;
 	private volatile AddedTokens added;
+	/** {@link #vocabSize()} as the tokenizer files define it, before any run-time placeholder. */
+	private final int filesVocabSize;
 
 	private ClipTokenizer(HuggingFaceTokenizer bpe, ClipTokenizerFiles files, AddedTokens added) {
 		this.bpe = bpe;
@@ -69,6 +71,7 @@ public final class ClipTokenizer implements AutoCloseable {
 		vocab.forEach((token, id) -> byId.put(id, token));
 		this.vocabById = byId;
 		this.added = added;
+		this.filesVocabSize = unionSize(vocab, added.asMap());
 		this.bosToken = files.bos();
 		this.eosToken = files.eos();
 		this.padToken = files.pad();
@@ -282,6 +285,16 @@ public final class ClipTokenizer implements AutoCloseable {
 		int id = vocabId != null ? vocabId : vocabSize();
 		added = added.with(placeholder, id);
 		return id;
+	}
+
+	/**
+	 * Forgets every added token whose id is {@code firstId} or above (placeholders added at run time; the
+	 * tokenizer files' own special tokens are kept). Used to renumber placeholders when an embedding is removed.
+	 */
+	public synchronized void removeAddedTokensFrom(int firstId) {
+		if (firstId < filesVocabSize) throw new IllegalArgumentException("ids below " + filesVocabSize
+			+ " belong to the tokenizer files");
+		added = added.withoutIdsFrom(firstId);
 	}
 
 	/** The id of a single token (added token or vocabulary entry in byte-level spelling), or -1. */

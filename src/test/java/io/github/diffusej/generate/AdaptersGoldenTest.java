@@ -9,7 +9,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import io.github.diffusej.export.Embedding;
+import io.github.diffusej.model.Embedding;
 import io.github.diffusej.export.EmbeddingFile;
 import io.github.diffusej.io.SafetensorsFile;
 import io.github.diffusej.io.SafetensorsWriter;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.diffusej.export.Embedding;
+import io.github.diffusej.model.Embedding;
 import io.github.diffusej.tokenize.ClipTokenizer;
 import io.github.diffusej.testutil.Golden;
 import java.io.IOException;

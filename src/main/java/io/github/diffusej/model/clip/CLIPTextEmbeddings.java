@@ -2,23 +2,27 @@ package io.github.diffusej.model.clip;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import io.github.diffusej.model.nn.Embedding;
 import io.github.diffusej.model.nn.Module;
+import io.github.diffusej.model.nn.Param;
+import java.util.List;
 
 /**
  * transformers {@code CLIPTextEmbeddings}: token + absolute position embeddings, plus optional extra token rows for
  * textual inversion.
  *
- * <p>Ids {@code >= vocab} address the extra (K, D) table, a separate tensor (usually trainable) that is never
- * concatenated to the frozen table: both tables are gathered and merged with a broadcast mask, so the frozen table
- * gets no gradient. Legend: B batch, T tokens, D hidden.
+ * <p>Ids {@code >= vocab} address the extra rows: one or more (k, D) segments (embeddings loaded from files,
+ * trainable placeholder rows), in id order. The segments are never concatenated to the frozen table: both tables
+ * are gathered and merged with a broadcast mask, so the frozen table gets no gradient; a trainable segment gets
+ * the gradient of its own rows only. Legend: B batch, T tokens, D hidden, K extra rows.
  */
 public final class CLIPTextEmbeddings extends Module {
 
 	private final Embedding tokenEmbedding;
 	private final Embedding positionEmbedding;
-	private NDArray extraTokens;
+	private List<NDArray> extraSegments = List.of();
 
 	CLIPTextEmbeddings(CLIPTextConfig c) {
 		tokenEmbedding = child("token_embedding", new Embedding(c.vocabSize(), c.hiddenSize()));
@@ -29,21 +33,34 @@ public final class CLIPTextEmbeddings extends Module {
 		return tokenEmbedding;
 	}
 
-	/** The extra rows, or null. */
-	public NDArray extraTokens() {
-		return extraTokens;
+	/** The extra row segments in id order (empty when there are none). */
+	public List<NDArray> extraSegments() {
+		return extraSegments;
+	}
+
+	/** The number of extra rows (ids {@code vocab .. vocab+K-1}). */
+	public long extraRowCount() {
+		long k = 0;
+		for (NDArray s : extraSegments) k += s.getShape().get(0);
+		return k;
+	}
+
+	/** Sets a single extra segment [K, D] (null removes every extra row); see {@link #setExtraSegments}. */
+	public void setExtraTokens(NDArray rows) {
+		setExtraSegments(rows == null ? List.of() : List.of(rows));
 	}
 
 	/**
-	 * Sets the extra rows [K, D] used for ids {@code vocab .. vocab+K-1}. The array is used as given (mark it
-	 * trainable with {@code setRequiresGradient(true)}); pass null to remove.
+	 * Sets the extra rows as segments [k_i, D] used, in order, for ids {@code vocab ..}. The arrays are used as
+	 * given and stay owned by the caller (a trainable one is marked with {@code setRequiresGradient(true)}).
 	 */
-	public void setExtraTokens(NDArray rows) {
-		if (rows != null && (rows.getShape().dimension() != 2
-			|| rows.getShape().get(1) != tokenEmbedding.weight().shape().get(1)))
-			throw new IllegalArgumentException("extra token rows must be [K, " + tokenEmbedding.weight().shape().get(1)
-				+ "], got " + rows.getShape());
-		extraTokens = rows;
+	public void setExtraSegments(List<NDArray> segments) {
+		long d = tokenEmbedding.weight().shape().get(1);
+		for (NDArray rows : segments) {
+			if (rows.getShape().dimension() != 2 || rows.getShape().get(1) != d || rows.getShape().get(0) < 1)
+				throw new IllegalArgumentException("extra token rows must be [k, " + d + "], got " + rows.getShape());
+		}
+		extraSegments = List.copyOf(segments);
 	}
 
 	/** ids [B, T] (int64) -> [B, T, D]. */
@@ -60,12 +77,15 @@ public final class CLIPTextEmbeddings extends Module {
 
 	private NDArray tokenEmbeddings(NDArray ids) {
 		long vocab = tokenEmbedding.count();
-		long rows = vocab + (extraTokens == null ? 0 : extraTokens.getShape().get(0));
+		long rows = vocab + extraRowCount();
 		long max = ids.max().getLong();
 		if (max >= rows || ids.min().getLong() < 0) throw new IllegalArgumentException("token id " + max
-			+ " is outside the vocabulary of " + vocab + (extraTokens == null ? " (no extra token rows set)"
+			+ " is outside the vocabulary of " + vocab + (extraSegments.isEmpty() ? " (no extra token rows set)"
 				: " plus " + (rows - vocab) + " extra token rows"));
-		if (extraTokens == null) return Embedding.lookup(ids, tokenEmbedding.weight().array());
+		if (extraSegments.isEmpty()) return Embedding.lookup(ids, tokenEmbedding.weight().array());
+		// A few rows: concatenating them is cheap and differentiable (the result is moved into the caller's scope).
+		NDArray extraTokens = extraSegments.size() == 1 ? extraSegments.get(0)
+			: Param.scoped(NDArrays.concat(new NDList(extraSegments), 0), ids);
 		NDArray isExtra = ids.gte(vocab); // [B, T]
 		NDArray zero = ids.zerosLike();
 		NDArray frozenIds = NDArrays.where(isExtra, zero, ids);

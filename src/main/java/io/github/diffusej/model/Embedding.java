@@ -1,4 +1,4 @@
-package io.github.diffusej.export;
+package io.github.diffusej.model;
 
 import java.util.ArrayList;
 import java.util.List;
