@@ -1,4 +1,4 @@
-package io.github.diffusej.train;
+package io.github.diffusej;
 
 import java.nio.charset.StandardCharsets;
 
