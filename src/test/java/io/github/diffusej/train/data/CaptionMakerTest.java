@@ -157,5 +157,8 @@ class CaptionMakerTest {
 		assertThrows(IllegalArgumentException.class, () -> CaptionRules.datasetCaptions().withCaptionDropout(1.5));
 		assertThrows(IllegalArgumentException.class, () -> CaptionRules.datasetCaptions().withTagDropout(1));
 		assertThrows(IllegalArgumentException.class, () -> CaptionRules.datasetCaptions().withShuffle(true, -1));
+		assertThrows(IllegalArgumentException.class, () -> CaptionRules.forMode("tags", "<t>", null));
+		assertEquals(CaptionPreset.STYLE.templates(), CaptionRules.forMode("Style", "<t>", null).templates());
+		assertEquals("cell", CaptionRules.forMode("dataset", "<t>", "cell").replaceWord());
 	}
 }
