@@ -238,30 +238,45 @@ public final class LoraFile {
 	public static void write(Path file, LoraNetwork net, TrainingInfo info, List<Embedding> bundled, Layout layout)
 		throws IOException
 	{
+		write(file, net, net::values, info, bundled, layout);
+	}
+
+	/**
+	 * Like {@link #write(Path, LoraNetwork, TrainingInfo, List, Layout)} with other values for the network's
+	 * tensors (by kohya key, float32 row-major): an EMA average, or a checkpoint's copy.
+	 */
+	public static void write(Path file, LoraNetwork net, java.util.function.Function<String, float[]> values,
+		TrainingInfo info, List<Embedding> bundled, Layout layout) throws IOException
+	{
 		List<Embedding> embs = bundled == null ? List.of() : bundled;
 		SafetensorsWriter w = new SafetensorsWriter();
 		if (layout == Layout.KOHYA) {
 			w.metadata(kohyaMetadata(net, info));
-			putKohya(w, layersOf(net));
+			putKohya(w, layersOf(net, values));
 			putBundle(w, embs);
 		}
 		else {
 			if (!embs.isEmpty()) throw new IllegalArgumentException("the diffusers layout cannot hold embeddings; "
 				+ "save the LoRA in kohya layout (bundle_emb) or the embedding as its own file");
 			w.metadata(diffusersMetadata(net, info));
-			putDiffusers(w, net);
+			putDiffusers(w, net, values);
 		}
 		w.write(file);
 	}
 
 	/** The network's layers as file layers (master values as float32), module paths resolved. */
 	public static List<LoraLayer> layersOf(LoraNetwork net) {
+		return layersOf(net, net::values);
+	}
+
+	/** The network's layers with the given values (by kohya key). */
+	public static List<LoraLayer> layersOf(LoraNetwork net, java.util.function.Function<String, float[]> values) {
 		List<LoraLayer> out = new ArrayList<>();
 		for (LoraNetwork.Layer l : net.layers()) {
 			String dk = l.doraKey();
-			out.add(new LoraLayer(l.group().component, l.module(), net.values(l.downKey()),
-				l.tensors().get(l.downKey()).getShape(), net.values(l.upKey()), l.tensors().get(l.upKey()).getShape(),
-				(float) l.alpha(), dk == null ? null : net.values(dk), dk == null ? null : l.tensors().get(dk).getShape()));
+			out.add(new LoraLayer(l.group().component, l.module(), values.apply(l.downKey()),
+				l.tensors().get(l.downKey()).getShape(), values.apply(l.upKey()), l.tensors().get(l.upKey()).getShape(),
+				(float) l.alpha(), dk == null ? null : values.apply(dk), dk == null ? null : l.tensors().get(dk).getShape()));
 		}
 		return out;
 	}
@@ -301,13 +316,15 @@ public final class LoraFile {
 		}
 	}
 
-	private static void putDiffusers(SafetensorsWriter w, LoraNetwork net) {
+	private static void putDiffusers(SafetensorsWriter w, LoraNetwork net,
+		java.util.function.Function<String, float[]> values)
+	{
 		for (LoraNetwork.Layer l : net.layers()) {
 			String stem = l.group().component + "." + l.module();
-			w.putFloats(stem + ".lora_A.weight", l.tensors().get(l.downKey()).getShape(), net.values(l.downKey()));
-			w.putFloats(stem + ".lora_B.weight", l.tensors().get(l.upKey()).getShape(), net.values(l.upKey()));
+			w.putFloats(stem + ".lora_A.weight", l.tensors().get(l.downKey()).getShape(), values.apply(l.downKey()));
+			w.putFloats(stem + ".lora_B.weight", l.tensors().get(l.upKey()).getShape(), values.apply(l.upKey()));
 			if (l.doraKey() != null) w.putFloats(stem + ".lora_magnitude_vector", new long[] {
-				l.tensors().get(l.upKey()).get(0)}, net.values(l.doraKey()));
+				l.tensors().get(l.upKey()).get(0)}, values.apply(l.doraKey()));
 		}
 	}
 

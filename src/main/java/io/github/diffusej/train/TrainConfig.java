@@ -225,15 +225,26 @@ public record TrainConfig(Method method, String model, String tokenizer, String 
 			new Lora(8, 8, 0, 1, false, "attention", false, null, 1, null, null, false, false));
 	}
 
-	/** The stem of the result files: {@link #outputName}, or made from the trigger token. */
+	/**
+	 * The stem of the result files: {@link #outputName}, or made from the trigger: {@code <my-cell>} gives
+	 * {@code my-cell} for textual inversion and {@code my-cell-lora} for a LoRA (whose new token's embedding is then
+	 * {@code my-cell}).
+	 */
 	public String resultName() {
 		if (outputName != null) return outputName;
-		String token = method == Method.TEXTUAL_INVERSION ? textualInversion.token() : lora.token();
-		if (token != null) {
-			String s = token.replaceAll("[^A-Za-z0-9._+-]+", "-").replaceAll("^[-.]+|-+$", "");
-			if (!s.isEmpty()) return s;
+		if (method == Method.TEXTUAL_INVERSION) {
+			String s = fileStem(textualInversion.token());
+			return s == null ? "embedding" : s;
 		}
-		return method == Method.TEXTUAL_INVERSION ? "embedding" : "lora";
+		String s = fileStem(lora.token() != null ? lora.token() : captions.trigger());
+		return s == null ? "lora" : s + "-lora";
+	}
+
+	/** A token as a file stem ({@code <my-cell>} -> {@code my-cell}), or null when nothing is left. */
+	static String fileStem(String token) {
+		if (token == null) return null;
+		String s = token.replaceAll("[^A-Za-z0-9._+-]+", "-").replaceAll("^[-.]+|-+$", "");
+		return s.isEmpty() ? null : s;
 	}
 
 	/** This config as the JSON object written to {@code config.json}. */

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.DataType;
 import io.github.diffusej.data.Dataset;
 import io.github.diffusej.data.DatasetReader;
 import io.github.diffusej.engine.Engines;
+import io.github.diffusej.export.BaseModelVersion;
 import io.github.diffusej.model.StableDiffusionModel;
 import io.github.diffusej.model.loader.LoadOptions;
 import io.github.diffusej.model.loader.ModelFamily;
@@ -77,11 +78,11 @@ public final class Trainer implements AutoCloseable {
 		this.model = model;
 		this.method = method;
 		this.trainables = trainables;
-		ModelFamily family = model.files().family();
 		PredictionType prediction = config.loss().predictionType() != null
 			? PredictionType.of(config.loss().predictionType()) : model.files().predictionType();
-		architecture = family == ModelFamily.SD1 ? "stable-diffusion-v1"
-			: prediction == PredictionType.V_PREDICTION ? "stable-diffusion-v2-768-v" : "stable-diffusion-v2-512";
+		// the family decides v1/v2 (tiny test models of SD2 architecture are not 1024 wide)
+		architecture = (model.files().family() == ModelFamily.SD1 ? BaseModelVersion.SD_V1
+			: prediction == PredictionType.V_PREDICTION ? BaseModelVersion.SD_V2_768_V : BaseModelVersion.SD_V2_512).modelSpec;
 		method.attach(model, config, trainables, io.github.diffusej.Rng.stream(config.seed(), "init"));
 		data = new TrainingData(model, config, dataset, regularization, folder.dir(), method.trigger(), listener::message);
 		long perRun = config.steps() > 0 ? -1 : data.microBatches(config.epochs());
@@ -155,7 +156,7 @@ public final class Trainer implements AutoCloseable {
 		try {
 			method = switch (config.method()) {
 				case TEXTUAL_INVERSION -> new TextualInversion();
-				case LORA -> throw new TrainingException("LoRA training is not available in this build");
+				case LORA -> new LoraTraining();
 			};
 			trainables = new Trainables(model.manager().newSubManager());
 			return new Trainer(config, folder, listener, model, method, trainables, dataset, reg, resume);

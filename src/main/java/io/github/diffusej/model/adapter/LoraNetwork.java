@@ -325,6 +325,25 @@ public final class LoraNetwork {
 		return active;
 	}
 
+	/**
+	 * Makes the adapters compute with {@code values} (by kohya key, in the layers' compute dtype) instead of the
+	 * masters, until {@link #useMasters}: a trainer's working copies for one step, or an EMA average for
+	 * validation. Keys not given keep their current tensor.
+	 */
+	public void use(Map<String, NDArray> values) {
+		checkAttached();
+		for (String k : values.keySet()) tensor(k);
+		install(values);
+	}
+
+	/** Puts the masters back into the adapters (after {@link #use}). */
+	public void useMasters() {
+		checkAttached();
+		Map<String, NDArray> masters = new LinkedHashMap<>();
+		tensors.forEach((k, t) -> masters.put(k, t.master()));
+		install(masters);
+	}
+
 	private void install(Map<String, NDArray> values) {
 		values.forEach((key, v) -> {
 			LayerAdapter a = adapterOf.get(key);
