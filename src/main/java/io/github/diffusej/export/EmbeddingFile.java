@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * Reads and writes textual-inversion embeddings in the layouts the ecosystem uses:
@@ -79,6 +80,30 @@ public final class EmbeddingFile {
 			catch (IllegalArgumentException e) {
 				throw new SafetensorsException(file, e.getMessage());
 			}
+		}
+	}
+
+	/**
+	 * The one check an embedding passes before a prompt uses it, the same for {@code tokens} (Show Prompt Tokens)
+	 * and {@code generate}: its width is the text encoder's (an SD2 embedding on an SD1 model is refused), and each
+	 * of its triggers is neither an ordinary word of the vocabulary nor another embedding's trigger.
+	 *
+	 * @param width the text encoder's hidden size
+	 * @param isVocabularyWord whether a token is a word of the model's base vocabulary
+	 * @param isOtherTrigger whether a token is already the trigger of another embedding
+	 * @throws IllegalArgumentException naming the embedding's file and the defect
+	 */
+	public static void checkFits(Embedding e, int width, Predicate<String> isVocabularyWord,
+		Predicate<String> isOtherTrigger)
+	{
+		if (e.dim() != width) throw new IllegalArgumentException(e.source() + ": embedding '" + e.token() + "' has width " +
+			e.dim() + " but this model's text encoder has width " + width + (e.dim() == 768 ? " (an SD 1.x embedding)" :
+				e.dim() == 1024 ? " (an SD 2.x embedding)" : e.dim() == 1280 ? " (an SDXL embedding)" : ""));
+		for (String t : e.tokens()) {
+			if (isVocabularyWord.test(t)) throw new IllegalArgumentException(e.source() + ": trigger '" + t
+				+ "' is already a word of the vocabulary; use a distinct trigger such as <" + t + ">");
+			if (isOtherTrigger.test(t)) throw new IllegalArgumentException(e.source() + ": trigger '" + t
+				+ "' is already used by another embedding");
 		}
 	}
 
