@@ -145,10 +145,14 @@ public final class LoraFile {
 		if (!f.info(name).dtype().isFloat()) throw new SafetensorsException(f.path(), "LoRA '" + module + "': '" + name +
 			"' has dtype " + f.info(name).dtype() + ", expected a float type");
 		float[] v = f.floats(name);
-		for (int i = 0; i < v.length; i++)
+		for (int i = 0; i < v.length; i++) {
 			if (!Float.isFinite(v[i])) throw new SafetensorsException(f.path(), "LoRA '" + module + "' contains NaN or " +
 				"infinite values ('" + name + "' element " + i + " is " + v[i] + "): the file is damaged or its training " +
 				"diverged");
+			if (Math.abs(v[i]) > EmbeddingFile.MAX_ABS) throw new SafetensorsException(f.path(), "LoRA '" + module +
+				"': '" + name + "' element " + i + " is " + v[i] + ", far beyond any trained LoRA (|x| <= " +
+				EmbeddingFile.MAX_ABS + " accepted): the file is damaged or its training diverged");
+		}
 		return v;
 	}
 
@@ -159,6 +163,8 @@ public final class LoraFile {
 			Arrays.toString(f.info(name).shape()));
 		float a = f.floats(name)[0];
 		if (!Float.isFinite(a)) throw new SafetensorsException(f.path(), "'" + name + "' is " + a + ", not a finite number");
+		if (Math.abs(a) > 1e6f) throw new SafetensorsException(f.path(), "'" + name + "' is " + a + ": no LoRA scales " +
+			"by alpha / rank with such an alpha (the file is damaged)");
 		return a;
 	}
 

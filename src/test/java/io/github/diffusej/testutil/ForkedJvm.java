@@ -39,9 +39,17 @@ public final class ForkedJvm {
 	public static Result run(Class<?> main, int heapMb, long timeoutSeconds, String... args)
 		throws IOException, InterruptedException
 	{
+		return run(main, heapMb, timeoutSeconds, List.of(), args);
+	}
+
+	/** {@link #run(Class, int, long, String...)} with extra JVM options (e.g. {@code -Dai.djl.pytorch.num_threads=1}). */
+	public static Result run(Class<?> main, int heapMb, long timeoutSeconds, List<String> jvmOptions, String... args)
+		throws IOException, InterruptedException
+	{
 		String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
 		List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + heapMb + "m", "-Dai.djl.offline=true",
 			"-Djava.awt.headless=true", "-cp", System.getProperty("java.class.path")));
+		cmd.addAll(jvmOptions);
 		String cache = System.getProperty("DJL_CACHE_DIR");
 		if (cache != null) cmd.add("-DDJL_CACHE_DIR=" + cache);
 		cmd.add(main.getName());
