@@ -1,6 +1,7 @@
 package io.github.diffusej.data;
 
 import io.github.diffusej.ProgressListener;
+import io.github.diffusej.io.AtomicFiles;
 
 import ij.CompositeImage;
 import ij.IJ;
@@ -125,7 +126,7 @@ public final class DatasetBuilder {
 			}
 		}
 		Files.createDirectories(out.getParent());
-		staging = Files.createTempDirectory(out.getParent(), "." + out.getFileName() + ".partial-");
+		staging = AtomicFiles.createTempDirectory(out.getParent(), "." + out.getFileName() + ".partial-");
 		try {
 			Files.createDirectories(staging.resolve("train"));
 			int n = req.sources().size();
@@ -480,7 +481,7 @@ public final class DatasetBuilder {
 		checkCancelled();
 		if (Files.exists(out)) {
 			if (req.ifExists() == ExistingPolicy.REPLACE && Files.isRegularFile(out.resolve(DatasetManifest.FILE_NAME))) {
-				Path old = Files.createTempDirectory(out.getParent(), "." + out.getFileName() + ".old-");
+				Path old = AtomicFiles.createTempDirectory(out.getParent(), "." + out.getFileName() + ".old-");
 				Files.delete(old);
 				DatasetWriter.move(out, old);
 				try {
