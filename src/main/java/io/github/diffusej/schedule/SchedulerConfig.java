@@ -244,6 +244,15 @@ public record SchedulerConfig(
 			lambdaMinClipped, varianceType, unknownKeys);
 	}
 
+	/** This config with another {@code prediction_type} (a request's override of the model's own). */
+	public SchedulerConfig withPredictionType(PredictionType p) {
+		return new SchedulerConfig(source, className, numTrainTimesteps, betaStart, betaEnd, betaSchedule,
+			trainedBetas, p.configName(), timestepSpacing, stepsOffset, setAlphaToOne, clipSample, clipSampleRange,
+			skipPrkSteps, thresholding, rescaleBetasZeroSnr, useKarrasSigmas, sigmaMin, sigmaMax, interpolationType,
+			timestepType, solverOrder, algorithmType, solverType, lowerOrderFinal, eulerAtFinal, useLuLambdas,
+			lambdaMinClipped, varianceType, unknownKeys);
+	}
+
 	/** The prediction type as an enum (after {@link #withDefaultsOf}). */
 	public PredictionType prediction() {
 		return PredictionType.of(predictionType == null ? "epsilon" : predictionType);

@@ -8,6 +8,7 @@ import io.github.diffusej.export.EmbeddingFile;
 import io.github.diffusej.model.Embedding;
 import io.github.diffusej.model.TinyModel;
 import io.github.diffusej.testutil.ForkedJvm;
+import io.github.diffusej.testutil.TestLora;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
@@ -33,7 +34,7 @@ class SafetensorsFuzzTest {
 	void mutantsAreRefusedByNameOrValid() throws Exception {
 		Path model = TinyModel.write(tmp.resolve("tiny"), 5);
 		Path lora = tmp.resolve("lora.safetensors");
-		writeLora(lora);
+		TestLora.write(lora);
 		Path emb = tmp.resolve("my-cell.safetensors");
 		float[][] v = new float[2][32];
 		Random r = new Random(1);
@@ -64,28 +65,5 @@ class SafetensorsFuzzTest {
 			assertTrue(out.stream().anyMatch(l -> l.startsWith("MUTANT " + t + " ") && l.contains(" ACCEPTED")), t);
 			assertTrue(out.stream().anyMatch(l -> l.startsWith("MUTANT " + t + " ") && l.contains(" REFUSED")), t);
 		}
-	}
-
-	/** A kohya LoRA on the tiny UNet's first attention: q, k, v (DoRA on v) and out, rank 2. */
-	static void writeLora(Path file) throws java.io.IOException {
-		SafetensorsWriter w = new SafetensorsWriter().metadata("ss_network_dim", "2");
-		Random r = new Random(2);
-		for (String m : List.of("to_q", "to_k", "to_v", "to_out_0")) {
-			String stem = "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_" + m;
-			float[] down = new float[2 * 32], up = new float[32 * 2];
-			for (int i = 0; i < 64; i++) {
-				down[i] = (float) r.nextGaussian() * 0.1f;
-				up[i] = (float) r.nextGaussian() * 0.1f;
-			}
-			w.putFloats(stem + ".lora_down.weight", new long[] {2, 32}, down)
-				.putFloats(stem + ".lora_up.weight", new long[] {32, 2}, up)
-				.putFloats(stem + ".alpha", new long[] {}, new float[] {1});
-			if (m.equals("to_v")) {
-				float[] mag = new float[32];
-				java.util.Arrays.fill(mag, 1.2f);
-				w.putFloats(stem + ".dora_scale", new long[] {1, 32}, mag);
-			}
-		}
-		w.write(file);
 	}
 }
