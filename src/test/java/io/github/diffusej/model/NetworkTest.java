@@ -160,8 +160,52 @@ class NetworkTest {
 			}
 			NDArray adapted = unet.forward(x, 10, ctx);
 			assertTrue(adapted.sub(ref).abs().max().getFloat() > 1e-3);
-			for (String p : paths) unet.layer(p).mergeAdapter();
-			Compare.allClose("merged DoRA equals attached DoRA", unet.forward(x, 10, ctx), adapted, 1e-5, 1e-5);
+			// the reference: W' = m · V / ||V||, V = W + scale · up @ down, computed here in plain Java and put in
+			// place of the weights of an adapter-free network
+			NDArray[] original = new NDArray[2];
+			for (int i = 0; i < 2; i++) {
+				AdaptableLayer l = unet.layer(paths[i]);
+				DoraAdapter a = (DoraAdapter) l.adapter();
+				original[i] = l.weight().array();
+				long[] ws = original[i].getShape().getShape();
+				float[] w = doraReference(original[i].toFloatArray(), ws, a.up().toFloatArray(), a.down().toFloatArray(),
+					a.magnitude().toFloatArray(), a.scale(), axes[i]);
+				l.removeAdapter();
+				l.weight().set(m.create(w, new Shape(ws)));
+			}
+			Compare.allClose("DoRA against W' = m V / ||V|| computed by hand", adapted, unet.forward(x, 10, ctx), 1e-5,
+				1e-5);
+			for (int i = 0; i < 2; i++) unet.layer(paths[i]).weight().set(original[i]);
 		}
+	}
+
+	/** DoRA's recomposed weight in plain Java: rows of [out, K] with K = in·kh·kw. */
+	static float[] doraReference(float[] w, long[] ws, float[] up, float[] down, float[] mag, double scale,
+		DoraAdapter.NormAxis axis)
+	{
+		int out = (int) ws[0], k = w.length / out, r = down.length / k;
+		double[] v = new double[w.length];
+		for (int o = 0; o < out; o++)
+			for (int j = 0; j < k; j++) {
+				double s = 0;
+				for (int q = 0; q < r; q++) s += up[o * r + q] * (double) down[q * k + j];
+				v[o * k + j] = w[o * k + j] + scale * s;
+			}
+		float[] res = new float[w.length];
+		if (axis == DoraAdapter.NormAxis.OUTPUT_ROW) {
+			for (int o = 0; o < out; o++) {
+				double n = 0;
+				for (int j = 0; j < k; j++) n += v[o * k + j] * v[o * k + j];
+				for (int j = 0; j < k; j++) res[o * k + j] = (float) (mag[o] * v[o * k + j] / Math.sqrt(n));
+			}
+		}
+		else {
+			for (int j = 0; j < k; j++) {
+				double n = 0;
+				for (int o = 0; o < out; o++) n += v[o * k + j] * v[o * k + j];
+				for (int o = 0; o < out; o++) res[o * k + j] = (float) (mag[j] * v[o * k + j] / Math.sqrt(n));
+			}
+		}
+		return res;
 	}
 }
