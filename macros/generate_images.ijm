@@ -6,7 +6,10 @@
 // saved at once as a PNG whose text chunks hold its settings (A1111 "parameters" + diffusej:* keys).
 //
 // WHAT TO EDIT: modelPath (a diffusers folder or a single .safetensors checkpoint), prompt, and any setting below.
-//   - width/height: multiples of 64 for SD 1.x/2.x (8 x the VAE factor 8); 512 for SD 1.5, 768 for SD 2.x 768-v.
+//   - width/height: 0 = the model's native size (512 for SD 1.5, 768 for SD 2.x 768-v); otherwise multiples of 64
+//     for SD 1.x/2.x (8 x the VAE factor 8).
+//   - predictionType: "auto (from the model)", "epsilon" or "v_prediction"; set epsilon for an SD 2.x 512-base
+//     single file (single SD 2.x files are taken as 768-v models otherwise).
 //   - seed: -1 = random; image i uses seed + i; the seed used is in the slice labels and the log.
 //   - loras:      "path:weight;path2:weight"   (weight optional, default 1), e.g. "/loras/cells.safetensors:0.8"
 //   - embeddings: "path[:token];path2[:token]" (token optional: the file's own trigger or its file name)
@@ -25,8 +28,9 @@ steps        = 25;
 guidance     = 7.5;
 sampler      = "DPM++ 2M Karras";                  // DDIM, Euler, Euler a, DPM++ 2M, DPM++ 2M Karras, PLMS
 seed         = 42;
-width        = 512;
-height       = 512;
+width        = 0;                                  // 0 = the model's native size
+height       = 0;
+predictionType = "auto (from the model)";          // or epsilon, v_prediction
 images       = 4;                                  // number of images (= rows of a grid)
 clipSkip     = 1;                                  // 1 = last CLIP layer, 2 = penultimate
 longPrompts  = "chunk";                            // chunk or truncate
@@ -46,6 +50,7 @@ options = "model=[" + modelPath + "]"
 	+ " seed=" + seed
 	+ " width=" + width
 	+ " height=" + height
+	+ " prediction_type=[" + predictionType + "]"
 	+ " number_of_images=" + images
 	+ " clip_skip=" + clipSkip
 	+ " long_prompts=" + longPrompts

@@ -1,11 +1,13 @@
 package io.github.diffusej.export;
 
 import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.github.diffusej.io.SafetensorsException;
 import io.github.diffusej.io.SafetensorsFile;
 import io.github.diffusej.io.SafetensorsWriter;
+import io.github.diffusej.io.StrictJson;
 import io.github.diffusej.io.TensorInfo;
 import io.github.diffusej.model.Embedding;
 import io.github.diffusej.model.adapter.DoraAdapter;
@@ -74,7 +76,7 @@ public final class LoraFile {
 				"' (expected lora_unet_ or lora_te_)");
 			String up = stem + ".lora_up.weight", alpha = stem + ".alpha", dora = stem + ".dora_scale";
 			if (!f.contains(up)) throw new SafetensorsException(f.path(), "'" + n + "' has no matching '" + up + "'");
-			float a = f.contains(alpha) ? f.floats(alpha)[0] : Float.NaN;
+			float a = f.contains(alpha) ? alpha(f, alpha) : Float.NaN;
 			layers.add(layer(f, KOHYA_COMPONENTS[c], stem.substring(KOHYA_PREFIXES[c].length()), n, up, a,
 				f.contains(dora) ? dora : null));
 			used.addAll(List.of(n, up, alpha, dora));
@@ -84,17 +86,7 @@ public final class LoraFile {
 	}
 
 	private static Contents readPeft(SafetensorsFile f) throws IOException {
-		float alpha = Float.NaN;
-		String meta = f.metadata().get("lora_adapter_metadata");
-		if (meta != null) {
-			try {
-				JsonObject o = JsonParser.parseString(meta).getAsJsonObject();
-				if (o.has("lora_alpha")) alpha = o.get("lora_alpha").getAsFloat();
-			}
-			catch (RuntimeException e) {
-				throw new SafetensorsException(f.path(), "metadata 'lora_adapter_metadata' is not valid JSON: " + e.getMessage());
-			}
-		}
+		float alpha = peftAlpha(f);
 		List<LoraLayer> layers = new ArrayList<>();
 		Set<String> used = new TreeSet<>();
 		for (String n : f.names()) {
@@ -119,16 +111,95 @@ public final class LoraFile {
 		float alpha, String dora) throws IOException
 	{
 		long[] ds = f.info(down).shape(), us = f.info(up).shape();
-		boolean shapesOk = (ds.length == 2 && us.length == 2 || ds.length == 4 && us.length == 4) && us[1] == ds[0];
-		if (!shapesOk) throw new SafetensorsException(f.path(), "LoRA '" + module + "': down " + Arrays.toString(ds) +
-			" and up " + Arrays.toString(us) + " do not form a rank-r product");
-		float[] dv = f.floats(down), uv = f.floats(up);
-		float[] dora_ = dora == null ? null : f.floats(dora);
-		for (float[] v : new float[][] {dv, uv, dora_ == null ? new float[0] : dora_})
-			for (float x : v)
-				if (!Float.isFinite(x)) throw new SafetensorsException(f.path(),
-					"LoRA '" + module + "' contains NaN or infinite values");
-		return new LoraLayer(component, module, dv, ds, uv, us, alpha, dora_, dora == null ? null : f.info(dora).shape());
+		checkShapes(f, module, ds, us);
+		float[] dv = weights(f, module, down), uv = weights(f, module, up);
+		float[] dora_ = null;
+		long[] doraShape = null;
+		if (dora != null) {
+			doraShape = f.info(dora).shape();
+			checkDoraShape(f, module, doraShape, us[0], ds[1]);
+			dora_ = weights(f, module, dora);
+		}
+		return new LoraLayer(component, module, dv, ds, uv, us, alpha, dora_, doraShape);
+	}
+
+	/**
+	 * A rank-r product: down [r, in] and up [out, r] (conv: [r, in, kh, kw] and [out, r, 1, 1]), every dimension
+	 * at least 1. A rank of 0 would make the scale alpha / rank infinite.
+	 */
+	private static void checkShapes(SafetensorsFile f, String module, long[] ds, long[] us) throws SafetensorsException {
+		String both = "down " + Arrays.toString(ds) + " and up " + Arrays.toString(us);
+		boolean linear = ds.length == 2 && us.length == 2;
+		boolean conv = ds.length == 4 && us.length == 4;
+		if (!linear && !conv || us[1] != ds[0]) throw new SafetensorsException(f.path(), "LoRA '" + module + "': " +
+			both + " do not form a rank-r product");
+		for (long d : ds) if (d < 1) throw new SafetensorsException(f.path(), "LoRA '" + module + "': " + both +
+			(ds[0] < 1 ? ": rank " + ds[0] + ", a LoRA needs rank >= 1" : ": a dimension of size 0"));
+		for (long d : us) if (d < 1) throw new SafetensorsException(f.path(), "LoRA '" + module + "': " + both +
+			": a dimension of size 0");
+		if (conv && (us[2] != 1 || us[3] != 1)) throw new SafetensorsException(f.path(), "LoRA '" + module + "': up " +
+			Arrays.toString(us) + " must have a 1x1 kernel");
+	}
+
+	/** DoRA magnitudes: one per input column ([1, in], conv [1, in, 1, 1]) or per output row ([out], [out, 1]). */
+	private static void checkDoraShape(SafetensorsFile f, String module, long[] s, long out, long in)
+		throws SafetensorsException
+	{
+		long numel = 1;
+		for (long d : s) numel *= d;
+		boolean perInput = s.length >= 2 && s[0] == 1 && s[1] == in && numel == in;
+		boolean perOutput = s.length >= 1 && s[0] == out && numel == out;
+		if (!perInput && !perOutput) throw new SafetensorsException(f.path(), "LoRA '" + module + "': DoRA magnitude " +
+			Arrays.toString(s) + " is neither per input column [1, " + in + "] nor per output row [" + out + "]");
+	}
+
+	/** A weight tensor of a float dtype with finite values only. */
+	private static float[] weights(SafetensorsFile f, String module, String name) throws IOException {
+		if (!f.info(name).dtype().isFloat()) throw new SafetensorsException(f.path(), "LoRA '" + module + "': '" + name +
+			"' has dtype " + f.info(name).dtype() + ", expected a float type");
+		float[] v = f.floats(name);
+		for (int i = 0; i < v.length; i++) {
+			if (!Float.isFinite(v[i])) throw new SafetensorsException(f.path(), "LoRA '" + module + "' contains NaN or " +
+				"infinite values ('" + name + "' element " + i + " is " + v[i] + "): the file is damaged or its training " +
+				"diverged");
+			if (Math.abs(v[i]) > EmbeddingFile.MAX_ABS) throw new SafetensorsException(f.path(), "LoRA '" + module +
+				"': '" + name + "' element " + i + " is " + v[i] + ", far beyond any trained LoRA (|x| <= " +
+				EmbeddingFile.MAX_ABS + " accepted): the file is damaged or its training diverged");
+		}
+		return v;
+	}
+
+	/** A kohya {@code .alpha}: exactly one finite number (shape [] or [1]). */
+	private static float alpha(SafetensorsFile f, String name) throws IOException {
+		long n = f.info(name).numel();
+		if (n != 1) throw new SafetensorsException(f.path(), "'" + name + "' must be one number, but has shape " +
+			Arrays.toString(f.info(name).shape()));
+		float a = f.floats(name)[0];
+		if (!Float.isFinite(a)) throw new SafetensorsException(f.path(), "'" + name + "' is " + a + ", not a finite number");
+		if (Math.abs(a) > 1e6f) throw new SafetensorsException(f.path(), "'" + name + "' is " + a + ": no LoRA scales " +
+			"by alpha / rank with such an alpha (the file is damaged)");
+		return a;
+	}
+
+	/** PEFT's alpha from the {@code lora_adapter_metadata} JSON, or NaN (alpha = rank) when absent. */
+	private static float peftAlpha(SafetensorsFile f) throws SafetensorsException {
+		String meta = f.metadata().get("lora_adapter_metadata");
+		if (meta == null) return Float.NaN;
+		JsonElement root;
+		try {
+			root = StrictJson.parse(meta, StrictJson.Dialect.PYTHON);
+		}
+		catch (StrictJson.JsonError e) {
+			throw new SafetensorsException(f.path(), "metadata 'lora_adapter_metadata' is not valid JSON: " + e.getMessage());
+		}
+		if (!root.isJsonObject()) throw new SafetensorsException(f.path(), "metadata 'lora_adapter_metadata' is not a " +
+			"JSON object");
+		JsonElement a = root.getAsJsonObject().get("lora_alpha");
+		if (a == null || a.isJsonNull()) return Float.NaN;
+		if (!a.isJsonPrimitive() || !a.getAsJsonPrimitive().isNumber() || !Float.isFinite(a.getAsFloat()))
+			throw new SafetensorsException(f.path(), "metadata 'lora_adapter_metadata': lora_alpha must be one finite " +
+				"number, found " + a);
+		return a.getAsFloat();
 	}
 
 	private static void checkAllUsed(SafetensorsFile f, Set<String> used) throws SafetensorsException {

@@ -59,23 +59,31 @@ public class GenerateImagesCommand extends ContextCommand {
 	private String negative_prompt = "";
 
 	@Parameter(label = "Steps", min = "1", max = "1000")
-	private int steps = 25;
+	private int steps = GenerationRequest.DEFAULT_STEPS;
 
 	@Parameter(label = "Guidance scale", min = "0", stepSize = "0.5")
-	private double guidance_scale = 7.5;
+	private double guidance_scale = GenerationRequest.DEFAULT_GUIDANCE;
 
 	/** {@link io.github.diffusej.schedule.SamplerKind#labels()} (a test checks they agree). */
 	@Parameter(label = "Sampler", choices = {"DDIM", "Euler", "Euler a", "DPM++ 2M", "DPM++ 2M Karras", "PLMS"})
-	private String sampler = "DPM++ 2M Karras";
+	private String sampler = GenerationRequest.DEFAULT_SAMPLER;
 
 	@Parameter(label = "Seed (-1 = random)", description = "Image i uses seed + i; the seed used is in the slice labels")
 	private long seed = -1;
 
-	@Parameter(label = "Width", min = "8", stepSize = "8", description = "A multiple of 8 x the VAE factor (64 for SD)")
-	private int width = 512;
+	@Parameter(label = "Width (0 = model's size)", min = "0", stepSize = "8",
+		description = "A multiple of 8 x the VAE factor (64 for SD); 0 = the model's native size (512 for SD 1.5, 768 for SD 2.1 768-v)")
+	private int width = 0;
 
-	@Parameter(label = "Height", min = "8", stepSize = "8")
-	private int height = 512;
+	@Parameter(label = "Height (0 = model's size)", min = "0", stepSize = "8")
+	private int height = 0;
+
+	/** The model's own (scheduler config, file metadata, family default), or an explicit choice. */
+	static final String AUTO_PREDICTION = "auto (from the model)";
+
+	@Parameter(label = "Prediction type", choices = {AUTO_PREDICTION, "epsilon", "v_prediction"},
+		description = "What the UNet predicts. SD 2.x single files are assumed to be 768-v (v_prediction); choose epsilon for SD 2.x 512-base")
+	private String prediction_type = AUTO_PREDICTION;
 
 	@Parameter(label = "Number of images (seeds)", min = "1", description = "In a grid: the number of rows")
 	private int number_of_images = 1;
@@ -121,7 +129,9 @@ public class GenerateImagesCommand extends ContextCommand {
 			GenerationRequest request = new GenerationRequest(RequestStrings.model(model),
 				RequestStrings.optional(tokenizer_dir), prompts.get(0), negative_prompt, steps,
 				guidance_scale, sampler, RequestStrings.seed(seed), width, height, number_of_images, clip_skip,
-				RequestStrings.longPrompts(long_prompts), RequestStrings.loras(loras), RequestStrings.embeddings(embeddings));
+				RequestStrings.longPrompts(long_prompts), RequestStrings.loras(loras), RequestStrings.embeddings(embeddings),
+				RequestStrings.predictionType(prediction_type));
+			ResultStack.checkOutputFolder(RequestStrings.optional(output_dir)); // before the model loads
 			double[] weights = kind == Grid.Kind.SEEDS_X_LORA_WEIGHTS ? RequestStrings.weights(lora_weights) : null;
 			String title = (kind == Grid.Kind.NONE ? "Generated" : "Grid " + kind.label()) + " (seed " + request.seed() + ")";
 			String prefix = "diffusej-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));

@@ -1,8 +1,10 @@
 package io.github.diffusej.generate;
 
 import ai.djl.Device;
-import com.google.gson.JsonElement;
+import io.github.diffusej.model.Configs;
 import io.github.diffusej.model.StableDiffusionModel;
+import io.github.diffusej.model.unet.UNet2DConditionConfig;
+import io.github.diffusej.model.vae.AutoencoderKLConfig;
 import io.github.diffusej.model.loader.LoadOptions;
 import io.github.diffusej.model.loader.ModelFiles;
 import io.github.diffusej.model.loader.ModelLoader;
@@ -78,7 +80,7 @@ public record Grid(List<GeneratedImage> images, List<String> rowLabels, List<Str
 		Device device, TextToImage.Listener listener, Consumer<String> log) throws IOException
 	{
 		if (kind != Kind.NONE) check(request, kind, prompts, loraWeights);
-		checkSizeBeforeLoading(request);
+		request = checkBeforeLoading(request, device);
 		listener.progress(0, -1, "Loading " + request.model());
 		try (StableDiffusionModel model = TextToImage.load(request, device, log)) {
 			return switch (kind) {
@@ -196,17 +198,34 @@ public record Grid(List<GeneratedImage> images, List<String> rowLabels, List<Str
 	}
 
 	/**
-	 * Fails fast, from the model's configs alone, on a size its VAE cannot make, instead of after loading
-	 * gigabytes of weights ({@link TextToImage#generate} checks the same after loading).
+	 * Fails fast, from the model's configs and weight headers alone, on a size its VAE cannot make or that does
+	 * not fit in memory (weights included), instead of after loading gigabytes of weights
+	 * ({@link TextToImage#generate} checks the same after loading). Returns the request with a size of 0 replaced
+	 * by the model's native size.
 	 */
-	static void checkSizeBeforeLoading(GenerationRequest r) throws IOException {
+	static GenerationRequest checkBeforeLoading(GenerationRequest r, Device device) throws IOException {
 		try (ModelFiles files = ModelLoader.open(r.model(), LoadOptions.defaults().withTokenizerDir(r.tokenizer()))) {
-			JsonElement blocks = files.vae().config().get("block_out_channels");
-			int scale = blocks != null && blocks.isJsonArray() ? 1 << (blocks.getAsJsonArray().size() - 1) : 1;
+			UNet2DConditionConfig unet = Configs.parse(files.unet().config(), UNet2DConditionConfig.class,
+				files.unet().configOrigin());
+			AutoencoderKLConfig vae = Configs.parse(files.vae().config(), AutoencoderKLConfig.class,
+				files.vae().configOrigin());
+			int side = GenerationLimits.nativeSize(unet, vae);
+			GenerationRequest sized = r.withSize(r.width() == 0 ? side : r.width(), r.height() == 0 ? side : r.height());
+			int scale = GenerationLimits.vaeFactor(vae);
 			int multiple = 8 * scale;
-			if (r.width() % multiple != 0 || r.height() % multiple != 0) throw new IllegalArgumentException(
+			if (sized.width() % multiple != 0 || sized.height() % multiple != 0) throw new IllegalArgumentException(
 				"width and height must be multiples of " + multiple + " (8 x the VAE factor " + scale +
-					") for this model, not " + r.width() + "x" + r.height());
+					") for this model, not " + sized.width() + "x" + sized.height());
+			int bytes = StableDiffusionModel.defaultDtype(device).getNumOfBytes();
+			long weights = 0;
+			for (var c : files.components().values())
+				for (String k : c.weights().keys()) {
+					long n = 1;
+					for (long d : c.weights().shape(k)) n = GenerationLimits.mul(n, d);
+					weights = GenerationLimits.add(weights, GenerationLimits.mul(n, bytes));
+				}
+			GenerationLimits.check(sized, unet, vae, weights, false, bytes, device);
+			return sized;
 		}
 	}
 

@@ -72,6 +72,7 @@ class GenerateImagesCommandTest {
 		m.put("seed", 42L);
 		m.put("width", 32);
 		m.put("height", 32);
+		m.put("prediction_type", "auto (from the model)");
 		m.put("number_of_images", 2);
 		m.put("clip_skip", 1);
 		m.put("long_prompts", "chunk");
