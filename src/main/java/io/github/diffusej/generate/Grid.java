@@ -21,7 +21,7 @@ import java.util.function.Consumer;
  *
  * @param images the cells in row-major order (row 0 = first seed, all columns; then row 1, ...)
  * @param rowLabels one per row ("seed 42")
- * @param columnLabels one per column (the prompt, or "name @ 0.5")
+ * @param columnLabels one per column (the whole prompt, or "name @ 0.5")
  */
 public record Grid(List<GeneratedImage> images, List<String> rowLabels, List<String> columnLabels) {
 
@@ -93,7 +93,7 @@ public record Grid(List<GeneratedImage> images, List<String> rowLabels, List<Str
 		throws IOException
 	{
 		TextToImage.prepare(model, request);
-		return run(model, request, List.of(request), List.of(shorten(request.prompt())), null, listener);
+		return run(model, request, List.of(request), List.of(request.prompt()), null, listener);
 	}
 
 	/** Seeds x prompts with a loaded model; the request's embeddings and LoRAs are applied first. */
@@ -103,8 +103,7 @@ public record Grid(List<GeneratedImage> images, List<String> rowLabels, List<Str
 		check(request, Kind.SEEDS_X_PROMPTS, prompts, null);
 		TextToImage.prepare(model, request);
 		List<GenerationRequest> columns = prompts.stream().map(request::withPrompt).toList();
-		List<String> labels = prompts.stream().map(Grid::shorten).toList();
-		return run(model, request, columns, labels, null, listener);
+		return run(model, request, columns, prompts, null, listener);
 	}
 
 	/**
@@ -144,7 +143,7 @@ public record Grid(List<GeneratedImage> images, List<String> rowLabels, List<Str
 				@Override
 				public void progress(int done, int total, String message) {
 					listener.progress(col * total + done, cols * total, cols == 1 ? message : "Column " + (col + 1) +
-						"/" + cols + " (" + columnLabels.get(col) + "), " + message);
+						"/" + cols + " (" + shorten(columnLabels.get(col)) + "), " + message);
 				}
 
 				@Override
@@ -193,7 +192,7 @@ public record Grid(List<GeneratedImage> images, List<String> rowLabels, List<Str
 	 * Fails fast, from the model's configs alone, on a size its VAE cannot make, instead of after loading
 	 * gigabytes of weights ({@link TextToImage#generate} checks the same after loading).
 	 */
-	static void checkSizeBeforeLoading(GenerationRequest r) throws IOException {
+	public static void checkSizeBeforeLoading(GenerationRequest r) throws IOException {
 		try (ModelFiles files = ModelLoader.open(r.model(), LoadOptions.defaults().withTokenizerDir(r.tokenizer()))) {
 			JsonElement blocks = files.vae().config().get("block_out_channels");
 			int scale = blocks != null && blocks.isJsonArray() ? 1 << (blocks.getAsJsonArray().size() - 1) : 1;

@@ -2,7 +2,6 @@ package io.github.diffusej.generate;
 
 import ij.ImagePlus;
 import ij.ImageStack;
-import ij.plugin.MontageMaker;
 import ij.process.ColorProcessor;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -43,24 +42,22 @@ public final class ResultStack {
 		return "seed " + seed + ": " + p;
 	}
 
-	/** A montage of a stack: {@code columns} across, labels drawn under each cell. */
-	public static ImagePlus montage(ImagePlus stack, int columns, String title) {
-		int n = stack.getStackSize();
-		int cols = Math.max(1, Math.min(columns, n));
-		int rows = (n + cols - 1) / cols;
-		// Small images (tiny models, thumbnails) are enlarged so that the labels do not hide them.
-		double scale = stack.getWidth() < 128 ? Math.ceil(128.0 / stack.getWidth()) : 1.0;
-		ImagePlus m = new MontageMaker().makeMontage2(stack, cols, rows, scale, 1, n, 1, 2, true);
-		m.setTitle(title);
-		m.setProperty("Info", stack.getProperty("Info"));
+	/**
+	 * The montage of a grid as an RGB image with readable row and column headers ({@link GridMontage}); the image
+	 * info holds every cell's settings.
+	 */
+	public static ImagePlus montage(Grid grid, String title) {
+		ImagePlus m = new ImagePlus(title, new ColorProcessor(GridMontage.render(grid.images(), grid.rowLabels(),
+			grid.columnLabels())));
+		m.setProperty("Info", toImagePlus(title, grid.images()).getProperty("Info"));
 		return m;
 	}
 
-	/** Writes the labelled montage of a grid (row-major images, {@code columns} across) as a PNG, atomically. */
+	/** Writes the montage of a grid ({@link GridMontage}) as a PNG, atomically, with its row and column labels. */
 	public static Path saveMontagePng(Grid grid, Path file) throws IOException {
-		ImagePlus m = montage(toImagePlus("grid", grid.images()), grid.columns(), "grid");
-		PngWithText.write(file, m.getBufferedImage(), Map.of("diffusej:rows", String.join(" | ", grid.rowLabels()),
-			"diffusej:columns", String.join(" | ", grid.columnLabels())));
+		PngWithText.write(file, GridMontage.render(grid.images(), grid.rowLabels(), grid.columnLabels()), Map.of(
+			"diffusej:rows", String.join(" | ", grid.rowLabels()), "diffusej:columns", String.join(" | ",
+				grid.columnLabels())));
 		return file;
 	}
 
@@ -75,13 +72,18 @@ public final class ResultStack {
 		return out;
 	}
 
+	/** The file name {@link #savePng} gives image {@code index} with {@code seed}: {@code <prefix>-0003-42.png}. */
+	public static String pngName(String prefix, int index, long seed) {
+		return String.format(java.util.Locale.ROOT, "%s-%04d-%d.png", prefix, index, seed);
+	}
+
 	/**
 	 * Saves one image as {@code <prefix>-<index>-<seed>.png} (as {@link #savePngs} names image {@code index}),
 	 * atomically, with its settings in PNG text chunks: for saving each image as soon as it is finished.
 	 */
 	public static Path savePng(GeneratedImage g, Path dir, String prefix, int index) throws IOException {
 		Files.createDirectories(dir);
-		Path p = dir.resolve(String.format("%s-%04d-%d.png", prefix, index, g.seed()));
+		Path p = dir.resolve(pngName(prefix, index, g.seed()));
 		Map<String, String> text = new LinkedHashMap<>();
 		text.put("parameters", g.parameters());
 		g.settings().forEach((k, v) -> text.put("diffusej:" + k, v));
