@@ -152,13 +152,6 @@ final class GenerateCli extends Subcommand {
 		catch (IllegalArgumentException e) {
 			throw CliException.usage(e.getMessage());
 		}
-		// The model's configs (not its weights): a folder that is no model, or a size its VAE cannot make, fails here.
-		try {
-			Grid.checkSizeBeforeLoading(request);
-		}
-		catch (IllegalArgumentException e) {
-			throw CliException.usage("--width/--height: " + e.getMessage());
-		}
 		outputFolder("--out", out);
 		int columns = grid == Grid.Kind.SEEDS_X_PROMPTS ? prompts.size() : grid == Grid.Kind.SEEDS_X_LORA_WEIGHTS ?
 			weights.length : 1;
@@ -171,6 +164,13 @@ final class GenerateCli extends Subcommand {
 				}
 			if (grid != Grid.Kind.NONE && Files.exists(out.resolve(name + "-grid.png"))) throw CliException.usage(
 				out.resolve(name + "-grid.png") + " exists: choose another --out or --name, or add --overwrite");
+		}
+		// The model's configs (not its weights): a folder that is no model, or a size its VAE cannot make, fails here.
+		try {
+			Grid.checkSizeBeforeLoading(request);
+		}
+		catch (IllegalArgumentException e) {
+			throw CliException.usage("--width/--height: " + e.getMessage());
 		}
 	}
 
