@@ -48,6 +48,7 @@ public final class LegacyBridge {
 	public static final String ACTIVE = "diffusej.bridge";
 
 	private static Context context;
+	private static Menu menu;
 	private static final List<String> FAILURES = Collections.synchronizedList(new ArrayList<>());
 
 	private LegacyBridge() {}
@@ -59,7 +60,7 @@ public final class LegacyBridge {
 		context = new Context();
 		@SuppressWarnings("unchecked")
 		Map<String, String> commands = Menus.getCommands();
-		Menu menu = pluginsMenu();
+		menu = pluginsMenu();
 		boolean separator = menu != null && menu.getItemCount() > 0;
 		for (DiffuseJMenu.Entry e : DiffuseJMenu.entries()) {
 			commands.put(e.label(), RunCommand.class.getName() + "(\"" + e.className() + "\")");
@@ -73,6 +74,11 @@ public final class LegacyBridge {
 			menu.add(item);
 		}
 		return context;
+	}
+
+	/** The Plugins &gt; DiffuseJ menu the commands were added to (null without ImageJ's menu bar). */
+	public static Menu menu() {
+		return menu;
 	}
 
 	/** Plugins &gt; DiffuseJ of the ImageJ 1.x menu bar (created when ImageJ runs with menus), or null. */
