@@ -283,6 +283,29 @@ class CliTest {
 		assertTrue(Files.exists(tmp.resolve("t/model_index.json")));
 	}
 
+	@Test
+	void javaErrorsAreOneLineWithoutATraceUnlessDebugging() {
+		for (Throwable t : new Throwable[] {new OutOfMemoryError("Java heap space"), new StackOverflowError(),
+			new picocli.CommandLine.ExecutionException(Main.commandLine(new java.io.PrintWriter(System.out), new java.io.PrintWriter(System.err)), "x",
+				new OutOfMemoryError("Direct buffer memory"))})
+		{
+			java.io.StringWriter sw = new java.io.StringWriter();
+			int code = Main.report("diffusej generate", t, new java.io.PrintWriter(sw), false);
+			assertEquals(ExitCodes.FAILED, code);
+			List<String> lines = sw.toString().lines().toList();
+			assertEquals(1, lines.size(), sw.toString());
+			assertTrue(lines.get(0).startsWith("diffusej generate: out of memory (") ||
+				lines.get(0).startsWith("diffusej generate: stack overflow"), lines.get(0));
+		}
+		java.io.StringWriter sw = new java.io.StringWriter();
+		assertEquals(ExitCodes.FAILED, Main.report("diffusej x", new IllegalStateException("boom"),
+			new java.io.PrintWriter(sw), true));
+		assertTrue(sw.toString().lines().count() > 2 && sw.toString().contains("at io.github.diffusej"), "--debug: " + sw);
+		sw = new java.io.StringWriter();
+		Main.report("diffusej x", new IllegalStateException("boom"), new java.io.PrintWriter(sw), false);
+		assertEquals("diffusej x: IllegalStateException: boom (--debug shows where)", sw.toString().strip());
+	}
+
 	static List<Path> pngs(Path dir) throws java.io.IOException {
 		if (!Files.isDirectory(dir)) return List.of();
 		try (Stream<Path> s = Files.list(dir)) {
