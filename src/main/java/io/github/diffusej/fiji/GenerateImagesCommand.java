@@ -137,7 +137,8 @@ public class GenerateImagesCommand extends ContextCommand {
 			total = number_of_images * (kind == Grid.Kind.SEEDS_X_PROMPTS ? prompts.size() :
 				kind == Grid.Kind.SEEDS_X_LORA_WEIGHTS ? weights.length : 1);
 			String title = (kind == Grid.Kind.NONE ? "Generated" : "Grid " + kind.label()) + " (seed " + request.seed() + ")";
-			String prefix = "diffusej-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+			String prefix = freePrefix(RequestStrings.optional(output_dir),
+				"diffusej-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
 			progress = new GenerationProgress(this, status, RequestStrings.optional(output_dir), prefix, title,
 				!GraphicsEnvironment.isHeadless());
 			Engines.prepareThread();
@@ -163,6 +164,21 @@ public class GenerateImagesCommand extends ContextCommand {
 		}
 		finally {
 			if (progress != null) progress.clear();
+		}
+	}
+
+	/**
+	 * The file name prefix of this run's PNGs: the time stamp, with "-2", "-3" ... when an earlier run in the same
+	 * second left files with it, so that no earlier image is overwritten.
+	 */
+	static String freePrefix(java.nio.file.Path dir, String base) throws IOException {
+		if (dir == null || !java.nio.file.Files.isDirectory(dir)) return base;
+		for (int i = 1;; i++) {
+			String p = i == 1 ? base : base + "-" + i;
+			try (var s = java.nio.file.Files.list(dir)) {
+				String own = java.util.regex.Pattern.quote(p) + "-\\d{4}-\\d+\\.png"; // what ResultStack.pngName gives
+				if (s.noneMatch(f -> f.getFileName().toString().matches(own))) return p;
+			}
 		}
 	}
 

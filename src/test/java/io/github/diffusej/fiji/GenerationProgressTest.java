@@ -94,4 +94,14 @@ class GenerationProgressTest {
 		assertEquals(2, p.preview().getStackSize(), "the images made so far stay");
 		p.clear();
 	}
+
+	@Test
+	void aRunInTheSameSecondDoesNotOverwriteAnEarlierOne() throws Exception {
+		assertEquals("diffusej-1", GenerateImagesCommand.freePrefix(tmp, "diffusej-1"));
+		Files.createFile(tmp.resolve("diffusej-1-0000-42.png"));
+		assertEquals("diffusej-1-2", GenerateImagesCommand.freePrefix(tmp, "diffusej-1"));
+		Files.createFile(tmp.resolve("diffusej-1-2-0000-42.png"));
+		assertEquals("diffusej-1-3", GenerateImagesCommand.freePrefix(tmp, "diffusej-1"));
+		assertEquals("x", GenerateImagesCommand.freePrefix(null, "x"));
+	}
 }
