@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 
 /**
  * Comparison grids: rows are seeds ({@code request.seed()}, {@code +1}, ... {@code request.count()} of them),
@@ -93,7 +94,7 @@ public record Grid(List<GeneratedImage> images, List<String> rowLabels, List<Str
 		throws IOException
 	{
 		TextToImage.prepare(model, request);
-		return run(model, request, List.of(request), List.of(request.prompt()), null, listener);
+		return run(model, request, List.of(request), List.of(request.prompt()), null, null, listener);
 	}
 
 	/** Seeds x prompts with a loaded model; the request's embeddings and LoRAs are applied first. */
@@ -103,18 +104,18 @@ public record Grid(List<GeneratedImage> images, List<String> rowLabels, List<Str
 		check(request, Kind.SEEDS_X_PROMPTS, prompts, null);
 		TextToImage.prepare(model, request);
 		List<GenerationRequest> columns = prompts.stream().map(request::withPrompt).toList();
-		return run(model, request, columns, prompts, null, listener);
+		return run(model, request, columns, prompts, null, null, listener);
 	}
 
 	/**
 	 * Seeds x weights of the request's first LoRA (its own weight is replaced by each column's; other LoRAs keep
-	 * theirs) with a loaded model. The model keeps the last column's LoRAs applied.
+	 * theirs) with a loaded model. The files are applied once; each column re-weights the swept file's adapters
+	 * by name. The model keeps the last column's LoRA weights applied.
 	 */
 	public static Grid seedsByLoraWeights(StableDiffusionModel model, GenerationRequest request, double[] weights,
 		TextToImage.Listener listener) throws IOException
 	{
 		check(request, Kind.SEEDS_X_LORA_WEIGHTS, null, weights);
-		TextToImage.prepare(model, request.withLoras(List.of())); // embeddings only; LoRAs per column below
 		GenerationRequest.LoraRef swept = request.loras().get(0);
 		String name = GenerationRequest.stem(swept.file());
 		List<GenerationRequest> columns = new ArrayList<>();
@@ -125,18 +126,23 @@ public record Grid(List<GeneratedImage> images, List<String> rowLabels, List<Str
 			columns.add(request.withLoras(refs));
 			labels.add(name + " @ " + GenerationRequest.fmt(w));
 		}
-		return run(model, request, columns, labels, labels, listener);
+		TextToImage.prepare(model, columns.get(0));
+		return run(model, request, columns, labels, labels,
+			c -> LoraWeights.setWeight(model, 0, swept.file(), weights[c]), listener);
 	}
 
-	/** One generate call per column; cells are relabelled with the column when {@code cellSuffixes} is given. */
+	/**
+	 * One generate call per column; cells are relabelled with the column when {@code cellSuffixes} is given, and
+	 * {@code beforeColumn} (if any) prepares the model for each column.
+	 */
 	private static Grid run(StableDiffusionModel model, GenerationRequest request, List<GenerationRequest> columns,
-		List<String> columnLabels, List<String> cellSuffixes, TextToImage.Listener listener) throws IOException
+		List<String> columnLabels, List<String> cellSuffixes, IntConsumer beforeColumn, TextToImage.Listener listener)
 	{
 		int rows = request.count(), cols = columns.size();
 		GeneratedImage[] cells = new GeneratedImage[rows * cols];
 		for (int c = 0; c < cols; c++) {
 			GenerationRequest column = columns.get(c);
-			if (cellSuffixes != null) LoraWeights.apply(model, column.loras());
+			if (beforeColumn != null) beforeColumn.accept(c);
 			int col = c;
 			TextToImage.Listener inColumn = new TextToImage.Listener() {
 

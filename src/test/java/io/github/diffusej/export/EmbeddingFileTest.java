@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.diffusej.io.SafetensorsException;
+import io.github.diffusej.model.Embedding;
 import io.github.diffusej.io.SafetensorsFile;
 import io.github.diffusej.io.SafetensorsWriter;
 import io.github.diffusej.model.Embedding;

@@ -112,7 +112,7 @@ class AdaptersGoldenTest {
 		Exception e = assertThrows(IOException.class,
 			() -> LoraWeights.apply(model, List.of(new GenerationRequest.LoraRef(wrong, 1))));
 		assertTrue(e.getMessage().contains("sd15-lora.safetensors") && e.getMessage().contains("does not fit"), e.getMessage());
-		assertTrue(model.unet().adapters().isEmpty(), "nothing attached");
+		assertTrue(model.unet().adaptedLayers().isEmpty(), "nothing attached");
 		Embedding wide = new Embedding("<wide>", new float[][] {new float[768]}, "wide.safetensors");
 		IllegalArgumentException w = assertThrows(IllegalArgumentException.class, () -> model.addEmbedding(wide));
 		assertTrue(w.getMessage().contains("wide.safetensors") && w.getMessage().contains("768"), w.getMessage());

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.training.GradientCollector;
+import io.github.diffusej.Rng;
 import io.github.diffusej.model.adapter.LoraAdapter;
 import io.github.diffusej.model.nn.AdaptableLayer;
 import ai.djl.ndarray.NDManager;
@@ -55,8 +56,10 @@ class HalfPrecisionTest {
 			Engine.getInstance().setRandomSeed(4);
 			String first = "down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q";
 			AdaptableLayer q = unet.layer(first);
-			LoraAdapter a = LoraAdapter.create(q, 2, 2, m, DataType.FLOAT16);
-			q.setAdapter(a);
+			LoraAdapter a = LoraAdapter.create(q, 2, 2, new Rng(4), m, DataType.FLOAT16);
+			a.down().setRequiresGradient(true);
+			a.up().setRequiresGradient(true);
+			q.addAdapter("train", a);
 			try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
 				NDArray out = unet.forward(g.load("sample", m, DataType.FLOAT16), g.load("timesteps", m),
 					g.load("encoder_hidden_states", m, DataType.FLOAT16));

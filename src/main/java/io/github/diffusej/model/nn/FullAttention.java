@@ -19,7 +19,8 @@ public final class FullAttention implements AttentionKernel {
 		boolean up = upcast && half;
 		NDArray qq = up ? q.toType(DataType.FLOAT32, false) : q;
 		NDArray kk = up ? k.toType(DataType.FLOAT32, false) : k;
-		NDArray scores = qq.matMul(kk.transpose(0, 1, 3, 2)).mul(scale); // [B, H, Tq, Tk]
+		// Param.times, not mul(Number): DJL frees a Number scalar that backward still reads.
+		NDArray scores = Param.times(qq.matMul(kk.transpose(0, 1, 3, 2)), scale); // [B, H, Tq, Tk]
 		if (bias != null) scores = scores.add(bias.getDataType() == scores.getDataType() ? bias
 			: bias.toType(scores.getDataType(), false));
 		if (half && !up) scores = scores.toType(DataType.FLOAT32, false);

@@ -8,8 +8,12 @@ public final class Ops {
 
 	private Ops() {}
 
+	/**
+	 * x·sigmoid(x). Not {@code Activation.swish(x, 1f)}: DJL computes that with {@code mul(Number)}, whose scalar
+	 * is freed while backward still reads it (see {@link Param#scalar}).
+	 */
 	public static NDArray silu(NDArray x) {
-		return Activation.swish(x, 1f);
+		return x.mul(Activation.sigmoid(x));
 	}
 
 	/** Exact (erf) GELU, {@code torch.nn.functional.gelu} default. */
@@ -19,7 +23,7 @@ public final class Ops {
 
 	/** OpenAI's {@code quick_gelu}: x·sigmoid(1.702·x). */
 	public static NDArray quickGelu(NDArray x) {
-		return x.mul(Activation.sigmoid(x.mul(1.702)));
+		return x.mul(Activation.sigmoid(Param.times(x, 1.702))); // not mul(Number): see Param#scalar
 	}
 
 	/** Activation by its transformers/diffusers name. */
