@@ -17,12 +17,13 @@
 //           "seeds x lora weights" (columns = lora_weights, applied to the FIRST LoRA in loras).
 //   - outputDir: "" = do not save PNGs.
 // Keys of run(...) are the command's field names, as the macro recorder writes them; values with spaces go in
-// [brackets] (so a value must not contain ']'). Headless: ImageJ-linux64 --headless --console -macro generate_images.ijm
+// [brackets] (so a value must not contain ']'); an unused folder is [].
+// Headless: ImageJ-linux64 --headless --console -macro generate_images.ijm "/path/to/model,/path/to/out[,size,steps]"
 // Stop a run with Esc or the Cancel button in the status bar: finished PNGs stay, no half-written file is left.
 
 modelPath    = "/path/to/stable-diffusion-v1-5";   // EDIT: diffusers folder or .safetensors file
 tokenizerDir = "";                                 // only for a single file without a tokenizer/ folder beside it
-prompt       = "fluorescence microscopy image of HeLa cells, nuclei stained with DAPI, high detail";
+prompt       = "fluorescence microscopy image of <my-cell>, nuclei stained with DAPI, high detail";
 negative     = "blurry, low quality, text, watermark";
 steps        = 25;
 guidance     = 7.5;
@@ -40,10 +41,19 @@ grid         = "none";                             // none, seeds x prompts, see
 loraWeights  = "0,0.5,1";                          // columns of a "seeds x lora weights" grid
 outputDir    = "";                                 // e.g. getDirectory("home") + "diffusej-out"
 
+arg = getArgument();                               // "model,outputDir[,size,steps]" from the command line
+if (arg != "") {
+	parts = split(arg, ",");
+	modelPath = parts[0];
+	outputDir = parts[1];
+	if (parts.length > 2) { width = parseInt(parts[2]); height = width; }
+	if (parts.length > 3) steps = parseInt(parts[3]);
+}
+
 options = "model=[" + modelPath + "]"
 	+ " tokenizer_dir=[" + tokenizerDir + "]"
 	+ " prompt=[" + prompt + "]"
-	+ " negative_prompt=[" + negative + "]"
+	+ " negative=[" + negative + "]"
 	+ " steps=" + steps
 	+ " guidance_scale=" + guidance
 	+ " sampler=[" + sampler + "]"

@@ -14,11 +14,11 @@ import io.github.diffusej.model.StableDiffusionModel;
 import io.github.diffusej.model.TinyModel;
 import io.github.diffusej.model.loader.LoadOptions;
 import io.github.diffusej.model.nn.AttentionKernel;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 
 /**
  * {@code diffusej bench}: speed and memory of the pieces of a generation on this machine, printed as a table.
@@ -27,32 +27,23 @@ import java.util.Set;
  */
 final class BenchCli {
 
-	static final String USAGE = """
-		usage: diffusej bench [--model DIR|FILE] [--size PX] [--repeats N] [--rss-steps N]
-		  --model PATH    model to measure (default: a tiny random-weight model made in a temporary folder)
-		  --size PX       image side (default: the model's native resolution)
-		  --repeats N     timed runs per row, median reported (5)
-		  --rss-steps N   denoising steps for the memory-flatness row (200)
-		""";
-
 	private record Row(String what, String value, String note) {}
 
 	private BenchCli() {}
 
-	static int run(String[] argv) throws Exception {
-		if (argv.length > 0 && argv[0].equals("--help")) {
-			System.out.print(USAGE);
-			return 0;
-		}
-		Args a = new Args("bench", argv, Set.of("model", "size", "repeats", "rss-steps"), Set.of());
-		Engines.start(EngineOptions.fromEnvironment(), System.out::println);
-		Path model = a.path("model", null);
+	/**
+	 * Options as {@link BenchCommand} parsed and checked them ({@code model} and {@code size} may be null); the table
+	 * goes to {@code out}, the engine line to {@code err}.
+	 */
+	static int run(Path model, Integer size, int repeats, int rssSteps, PrintWriter out, PrintWriter err)
+		throws Exception
+	{
+		Engines.start(EngineOptions.fromEnvironment(), err::println);
 		Path tmp = null;
 		if (model == null) {
 			tmp = Files.createTempDirectory("diffusej-bench");
 			model = TinyModel.write(tmp.resolve("tiny"), 1);
 		}
-		int repeats = a.integer("repeats", 5);
 		List<Row> rows = new ArrayList<>();
 		DataType dtype = StableDiffusionModel.defaultDtype(Engines.device());
 		long t0 = System.nanoTime();
@@ -61,7 +52,7 @@ final class BenchCli {
 		{
 			rows.add(new Row("load model (safetensors -> " + Engines.device() + ")", ms(System.nanoTime() - t0), model.toString()));
 			Integer sample = m.unet().config().sampleSize();
-			int side = a.integer("size", (sample == null ? 64 : sample) * m.vaeScale());
+			int side = size != null ? size : (sample == null ? 64 : sample) * m.vaeScale();
 			int lat = side / m.vaeScale();
 			String prompt = "a fluorescent micrograph of dividing cells, high detail, sharp focus";
 			rows.add(new Row("tokenize one prompt", us(median(repeats * 20, () -> m.tokenizer().encode77(prompt))), ""));
@@ -86,7 +77,7 @@ final class BenchCli {
 				NDArray z = s.randomNormal(new Shape(1, m.latentChannels(), lat, lat));
 				rows.add(new Row("VAE decode, " + side + " px", ms(median(repeats, () -> TextToImage.decode(m, z))), ""));
 				long rssBefore = rssKb();
-				int steps = a.integer("rss-steps", 200);
+				int steps = rssSteps;
 				GenerationRequest r = new GenerationRequest(model, null, prompt, "blurry", steps, 7.5, "DDIM", 1, side, side,
 					1, 1, null, null, null);
 				long g0 = System.nanoTime();
@@ -101,11 +92,10 @@ final class BenchCli {
 		finally {
 			if (tmp != null) deleteTree(tmp);
 		}
-		System.out.println();
-		System.out.println("| what | time / size | note |");
-		System.out.println("|---|---|---|");
-		for (Row r : rows) System.out.println("| " + r.what + " | " + r.value + " | " + r.note + " |");
-		System.out.println("\n" + Engines.info().oneLine());
+		out.println("| what | time / size | note |");
+		out.println("|---|---|---|");
+		for (Row r : rows) out.println("| " + r.what + " | " + r.value + " | " + r.note + " |");
+		out.println("\n" + Engines.info().oneLine());
 		return 0;
 	}
 

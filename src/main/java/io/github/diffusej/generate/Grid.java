@@ -24,7 +24,7 @@ import java.util.function.IntConsumer;
  *
  * @param images the cells in row-major order (row 0 = first seed, all columns; then row 1, ...)
  * @param rowLabels one per row ("seed 42")
- * @param columnLabels one per column (the prompt, or "name @ 0.5")
+ * @param columnLabels one per column (the whole prompt, or "name @ 0.5")
  */
 public record Grid(List<GeneratedImage> images, List<String> rowLabels, List<String> columnLabels) {
 
@@ -96,7 +96,7 @@ public record Grid(List<GeneratedImage> images, List<String> rowLabels, List<Str
 		throws IOException
 	{
 		TextToImage.prepare(model, request);
-		return run(model, request, List.of(request), List.of(shorten(request.prompt())), null, null, listener);
+		return run(model, request, List.of(request), List.of(request.prompt()), null, null, listener);
 	}
 
 	/** Seeds x prompts with a loaded model; the request's embeddings and LoRAs are applied first. */
@@ -106,8 +106,7 @@ public record Grid(List<GeneratedImage> images, List<String> rowLabels, List<Str
 		check(request, Kind.SEEDS_X_PROMPTS, prompts, null);
 		TextToImage.prepare(model, request);
 		List<GenerationRequest> columns = prompts.stream().map(request::withPrompt).toList();
-		List<String> labels = prompts.stream().map(Grid::shorten).toList();
-		return run(model, request, columns, labels, null, null, listener);
+		return run(model, request, columns, prompts, null, null, listener);
 	}
 
 	/**
@@ -152,7 +151,7 @@ public record Grid(List<GeneratedImage> images, List<String> rowLabels, List<Str
 				@Override
 				public void progress(int done, int total, String message) {
 					listener.progress(col * total + done, cols * total, cols == 1 ? message : "Column " + (col + 1) +
-						"/" + cols + " (" + columnLabels.get(col) + "), " + message);
+						"/" + cols + " (" + shorten(columnLabels.get(col)) + "), " + message);
 				}
 
 				@Override
@@ -198,10 +197,17 @@ public record Grid(List<GeneratedImage> images, List<String> rowLabels, List<Str
 	}
 
 	/**
-	 * Fails fast, from the model's configs and weight headers alone, on a size its VAE cannot make or that does
-	 * not fit in memory (weights included), instead of after loading gigabytes of weights
-	 * ({@link TextToImage#generate} checks the same after loading). Returns the request with a size of 0 replaced
-	 * by the model's native size.
+	 * Fails fast, from the model's configs alone, on a folder that is no model or a size its VAE cannot make,
+	 * instead of after loading gigabytes of weights ({@link TextToImage#generate} checks the same after loading).
+	 */
+	public static void checkSizeBeforeLoading(GenerationRequest r) throws IOException {
+		checkBeforeLoading(r, null);
+	}
+
+	/**
+	 * Like {@link #checkSizeBeforeLoading}, and with a {@code device} also whether the request fits in memory
+	 * there (weights included, sizes from the weight headers); returns the request with a size of 0 replaced by
+	 * the model's native size.
 	 */
 	static GenerationRequest checkBeforeLoading(GenerationRequest r, Device device) throws IOException {
 		try (ModelFiles files = ModelLoader.open(r.model(), LoadOptions.defaults().withTokenizerDir(r.tokenizer()))) {
@@ -216,6 +222,7 @@ public record Grid(List<GeneratedImage> images, List<String> rowLabels, List<Str
 			if (sized.width() % multiple != 0 || sized.height() % multiple != 0) throw new IllegalArgumentException(
 				"width and height must be multiples of " + multiple + " (8 x the VAE factor " + scale +
 					") for this model, not " + sized.width() + "x" + sized.height());
+			if (device == null) return sized;
 			int bytes = StableDiffusionModel.defaultDtype(device).getNumOfBytes();
 			long weights = 0;
 			for (var c : files.components().values())

@@ -2,7 +2,6 @@ package io.github.diffusej.generate;
 
 import ij.ImagePlus;
 import ij.ImageStack;
-import ij.plugin.MontageMaker;
 import ij.process.ColorProcessor;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -45,33 +44,32 @@ public final class ResultStack {
 		return "seed " + seed + ": " + p;
 	}
 
-	/** A montage of a stack: {@code columns} across, labels drawn under each cell. */
-	public static ImagePlus montage(ImagePlus stack, int columns, String title) {
-		int n = stack.getStackSize();
-		int cols = Math.max(1, Math.min(columns, n));
-		int rows = (n + cols - 1) / cols;
-		// Small images (tiny models, thumbnails) are enlarged so that the labels do not hide them.
-		double scale = stack.getWidth() < 128 ? Math.ceil(128.0 / stack.getWidth()) : 1.0;
-		ImagePlus m = new MontageMaker().makeMontage2(stack, cols, rows, scale, 1, n, 1, 2, true);
-		m.setTitle(title);
-		m.setProperty("Info", stack.getProperty("Info"));
+	/**
+	 * The montage of a grid as an RGB image with readable row and column headers ({@link GridMontage}); the image
+	 * info holds every cell's settings.
+	 */
+	public static ImagePlus montage(Grid grid, String title) {
+		ImagePlus m = new ImagePlus(title, new ColorProcessor(GridMontage.render(grid.images(), grid.rowLabels(),
+			grid.columnLabels())));
+		m.setProperty("Info", toImagePlus(title, grid.images()).getProperty("Info"));
 		return m;
 	}
 
 	/**
-	 * Writes the labelled montage of a grid (row-major images, {@code columns} across) as a PNG, atomically. An
+	 * Writes the montage of a grid ({@link GridMontage}: images with row and column headers) as a PNG, atomically,
+	 * with its row and column labels in text chunks. An
 	 * existing file is never replaced: {@code grid.png} taken, the montage becomes {@code grid-2.png}, and so on.
 	 * Returns the file written.
 	 */
 	public static Path saveMontagePng(Grid grid, Path file) throws IOException {
-		ImagePlus m = montage(toImagePlus("grid", grid.images()), grid.columns(), "grid");
+		BufferedImage m = GridMontage.render(grid.images(), grid.rowLabels(), grid.columnLabels());
 		Map<String, String> text = Map.of("diffusej:rows", String.join(" | ", grid.rowLabels()),
 			"diffusej:columns", String.join(" | ", grid.columnLabels()));
 		Path abs = file.toAbsolutePath();
 		String name = abs.getFileName().toString();
 		int dot = name.lastIndexOf('.');
 		String stem = dot > 0 ? name.substring(0, dot) : name, ext = dot > 0 ? name.substring(dot) : "";
-		return writeFree(abs.getParent(), stem, ext, p -> PngWithText.writeNew(p, m.getBufferedImage(), text));
+		return writeFree(abs.getParent(), stem, ext, p -> PngWithText.writeNew(p, m, text));
 	}
 
 	/** Writes {@code stem + ext}, or {@code stem-2 + ext}, {@code stem-3 + ext}, ...: the first name not taken. */
@@ -126,6 +124,11 @@ public final class ResultStack {
 		return out;
 	}
 
+	/** The file name {@link #savePng} gives image {@code index} with {@code seed}: {@code <prefix>-0003-42.png}. */
+	public static String pngName(String prefix, int index, long seed) {
+		return String.format(java.util.Locale.ROOT, "%s-%04d-%d.png", prefix, index, seed);
+	}
+
 	/**
 	 * Saves one image as {@code <prefix>-<index>-<seed>.png} (as {@link #savePngs} names image {@code index}),
 	 * atomically, with its settings in PNG text chunks: for saving each image as soon as it is finished. An earlier
@@ -133,12 +136,25 @@ public final class ResultStack {
 	 * {@code <prefix>-<index>-<seed>-2.png}, and so on. Returns the file written.
 	 */
 	public static Path savePng(GeneratedImage g, Path dir, String prefix, int index) throws IOException {
+		return savePng(g, dir, prefix, index, false);
+	}
+
+	/**
+	 * {@link #savePng(GeneratedImage, Path, String, int)}, or with {@code replace} an image of the same name is
+	 * replaced (atomically) instead of kept (the CLI's {@code --overwrite}).
+	 */
+	public static Path savePng(GeneratedImage g, Path dir, String prefix, int index, boolean replace) throws IOException {
 		Files.createDirectories(dir);
 		Map<String, String> text = new LinkedHashMap<>();
 		text.put("parameters", g.parameters());
 		g.settings().forEach((k, v) -> text.put("diffusej:" + k, v));
 		BufferedImage image = g.toBufferedImage();
-		return writeFree(dir, String.format("%s-%04d-%d", prefix, index, g.seed()), ".png",
-			p -> PngWithText.writeNew(p, image, text));
+		String name = pngName(prefix, index, g.seed());
+		if (replace) {
+			Path p = dir.resolve(name);
+			PngWithText.write(p, image, text);
+			return p;
+		}
+		return writeFree(dir, name.substring(0, name.length() - 4), ".png", p -> PngWithText.writeNew(p, image, text));
 	}
 }

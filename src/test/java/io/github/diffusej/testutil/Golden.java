@@ -17,6 +17,13 @@ public final class Golden {
 
 	/** Set by {@code .ci/run}: without the golden data the suite fails instead of skipping half of itself. */
 	public static final String REQUIRED_PROPERTY = "diffusej.golden.required";
+	/** The environment variable that does the same as {@link #REQUIRED_PROPERTY} ({@code .ci/run} sets it). */
+	public static final String REQUIRED_ENV = "DIFFUSEJ_GOLDEN_REQUIRED";
+
+	/** Whether a missing golden folder must fail (CI) rather than skip. */
+	static boolean required() {
+		return Boolean.getBoolean(REQUIRED_PROPERTY) || "true".equalsIgnoreCase(System.getenv(REQUIRED_ENV));
+	}
 
 	/**
 	 * The golden folder, or a skipped test with a message saying where it was looked for; when
@@ -25,7 +32,7 @@ public final class Golden {
 	public static Path dir() {
 		Path dir = Path.of(System.getProperty("diffusej.golden", "../shared/golden")).toAbsolutePath().normalize();
 		if (!Files.isDirectory(dir)) {
-			if (Boolean.getBoolean(REQUIRED_PROPERTY)) fail("GOLDEN DATA MISSING: " + dir + " does not exist, and -D"
+			if (required()) fail("GOLDEN DATA MISSING: " + dir + " does not exist, and -D"
 				+ REQUIRED_PROPERTY + "=true says the parity tests must run (CI). Check out the shared folder beside "
 				+ "the project or pass -Ddiffusej.golden=PATH");
 			String msg = "\n!!!!!!!! GOLDEN DATA MISSING: " + dir + " does not exist; parity test SKIPPED. "
