@@ -43,8 +43,8 @@ import picocli.CommandLine.Model.OptionSpec;
 public final class Main implements Runnable {
 
 	/** The subcommands, in the order {@code --help} lists them. Add new ones here. */
-	static final List<Class<?>> SUBCOMMANDS = List.of(DemoCli.class, DatasetCli.class, GenerateCli.class,
-		TokensCli.class, BenchCommand.class, InfoCli.class, TinyModelCli.class);
+	static final List<Class<?>> SUBCOMMANDS = List.of(DemoCli.class, DatasetCli.class, TrainCli.Ti.class,
+		TrainCli.Lora.class, GenerateCli.class, TokensCli.class, BenchCommand.class, InfoCli.class, TinyModelCli.class);
 
 	@CommandLine.Spec
 	CommandSpec spec;

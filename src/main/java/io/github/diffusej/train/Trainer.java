@@ -67,6 +67,7 @@ public final class Trainer implements AutoCloseable {
 	private double lastLoss = Double.NaN;
 	private int lastCheckpoint = -1;
 	private final int startStep;
+	private final LossCurve curve;
 
 	private Trainer(TrainConfig config, RunFolder folder, TrainingListener listener, StableDiffusionModel model,
 		TrainingMethod method, Trainables trainables, Dataset dataset, Dataset regularization, boolean resume)
@@ -112,6 +113,13 @@ public final class Trainer implements AutoCloseable {
 		if (resume) restore();
 		else config.write(folder.config());
 		startStep = done;
+		curve = new LossCurve(method.label() + ": loss");
+		curve.setTotalSteps(totalSteps);
+		if (resume) for (LossLog.Row row : LossLog.read(folder.lossCsv())) {
+			if (row.step() > done) continue;
+			if (!Double.isNaN(row.loss())) curve.add(row.step(), row.loss(), row.smoothed());
+			if (!Double.isNaN(row.validationLoss())) curve.addValidation(row.step(), row.validationLoss());
+		}
 	}
 
 	private static Map<String, Double> groupScales(TrainConfig c) {
@@ -248,6 +256,7 @@ public final class Trainer implements AutoCloseable {
 			result = new TrainingResult(TrainingResult.Status.CANCELLED, folder.dir(), done, List.of(), bestFile(),
 				bestLoss, lastLoss, null);
 		}
+		writeCurve();
 		listener.finished(result);
 		return result;
 	}
@@ -322,6 +331,7 @@ public final class Trainer implements AutoCloseable {
 			secondsPerStep = Double.isNaN(secondsPerStep) || done <= startStep + 2 ? seconds
 				: 0.9 * secondsPerStep + 0.1 * seconds;
 			log.step(done, epoch, loss, smoothed, lr, u.gradNorm(), seconds);
+			curve.add(done, loss, smoothed);
 			listener.step(new TrainingListener.StepReport(done, totalSteps, epoch, loss, smoothed, lr, u.gradNorm(),
 				secondsPerStep, secondsPerStep * (totalSteps - done)));
 			if (done < totalSteps) validate(done, log, false);
@@ -376,6 +386,7 @@ public final class Trainer implements AutoCloseable {
 					double v = sum / data.validationCount();
 					boolean best = Double.isFinite(v) && (Double.isNaN(bestLoss) || v < bestLoss);
 					log.validation(s, v);
+					curve.addValidation(s, v);
 					if (best) {
 						bestLoss = v;
 						bestStep = s;
@@ -460,8 +471,19 @@ public final class Trainer implements AutoCloseable {
 				+ "; earlier checkpoints are intact", e);
 		}
 		lastCheckpoint = s;
+		writeCurve();
 		folder.prune(config.checkpoints().keep());
 		listener.checkpointSaved(s, target);
+	}
+
+	/** {@code loss.png}; a failure to draw it never stops a run (the numbers are in loss.csv). */
+	private void writeCurve() {
+		try {
+			curve.writePng(folder.lossPng());
+		}
+		catch (IOException | RuntimeException e) {
+			listener.message("note: could not write " + folder.lossPng() + ": " + e.getMessage());
+		}
 	}
 
 	private TrainingResult cancel() throws IOException {
