@@ -46,6 +46,7 @@ for (i = 0; i < files.length; i++) {
 		+ " prompt=[" + prompt + "] negative=[" + negative + "]"
 		+ " steps=" + steps + " guidance_scale=7.5 sampler=[" + sampler + "] seed=" + seed
 		+ " width=" + size + " height=" + size + " number_of_images=" + seeds + " clip_skip=1 long_prompts=chunk"
+		+ " prediction_type=[auto (from the model)]"
 		+ " loras=[" + loraDir + files[i] + "] embeddings=[]"
 		+ " grid=[seeds x lora weights] lora_weights=[" + weights + "]"
 		+ " output_dir=[" + cells + "]");
