@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.diffusej.io.SafetensorsException;
+import io.github.diffusej.model.Embedding;
 import io.github.diffusej.io.SafetensorsFile;
 import io.github.diffusej.io.SafetensorsWriter;
+import io.github.diffusej.model.Embedding;
 import io.github.diffusej.testutil.Golden;
 import java.io.IOException;
 import java.nio.file.Files;
