@@ -29,10 +29,14 @@ public interface AttentionKernel {
 
 	/** Query-chunked attention that keeps each score block at most {@code maxScoreElements} elements. */
 	static AttentionKernel chunked(long maxScoreElements) {
+		if (maxScoreElements < 1) throw new IllegalArgumentException("budget must be positive");
 		return new ChunkedAttention(maxScoreElements);
 	}
 
-	/** The default: chunked with a 64 Mi-element score budget (256 MB in fp32); equals full below that. */
+	/**
+	 * The default: chunked with a budget taken from the device's free memory at each call (a score block uses at
+	 * most 1/8 of it, and at most 64 Mi elements); equals full attention when the scores fit.
+	 */
 	static AttentionKernel defaultKernel() {
 		return ChunkedAttention.DEFAULT;
 	}

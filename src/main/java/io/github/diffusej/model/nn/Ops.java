@@ -8,8 +8,18 @@ public final class Ops {
 
 	private Ops() {}
 
+	/**
+	 * SiLU, {@code x·sigmoid(x)}, in two ops (DJL's {@code swish} takes three: it multiplies by beta first). Without a
+	 * graph the product is written into the sigmoid's own buffer.
+	 */
 	public static NDArray silu(NDArray x) {
-		return Activation.swish(x, 1f);
+		NDArray s = Activation.sigmoid(x);
+		if (GradMode.isRecording()) {
+			NDArray y = x.mul(s);
+			BlockScope.free(s);
+			return y;
+		}
+		return s.muli(x);
 	}
 
 	/** Exact (erf) GELU, {@code torch.nn.functional.gelu} default. */
