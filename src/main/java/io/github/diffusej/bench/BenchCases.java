@@ -17,6 +17,7 @@ import io.github.diffusej.model.clip.CLIPTextModel;
 import io.github.diffusej.model.nn.AdaptableLayer;
 import io.github.diffusej.model.nn.AttentionKernel;
 import io.github.diffusej.model.nn.LayerAdapter;
+import io.github.diffusej.model.unet.TrainingForward;
 import io.github.diffusej.model.unet.UNet2DConditionModel;
 import io.github.diffusej.model.vae.AutoencoderKL;
 import java.util.ArrayList;
@@ -56,12 +57,18 @@ public final class BenchCases {
 					+ (b == 2 ? " (guided)" : ""), 1, px == hi ? 5 : 7, ref, (c, w, r) -> unet(c, w, r, px, batch)));
 			}
 		}
+		for (String kernel : new String[] {"full", "chunked"}) {
+			l.add(new BenchCase("attention-" + hi + "-" + kernel, "UNet level-0 self-attention scores, " + hi
+				+ " px, batch 2, " + kernel + " kernel", 1, 5, null, (c, w, r) -> attention(c, w, r, hi, kernel)));
+		}
 		for (int px : sizes) {
 			BenchCase.Reference ref = tiny ? null : px == 256 ? new BenchCase.Reference(3.77, 1.3)
 				: new BenchCase.Reference(16.6, 1.9);
 			l.add(new BenchCase("vae-" + px, "VAE decode " + px + " px", 1, px == hi ? 5 : 7, ref,
-				(c, w, r) -> vae(c, w, r, px)));
+				(c, w, r) -> vae(c, w, r, px, false)));
 		}
+		l.add(new BenchCase("vae-" + hi + "-tiled", "VAE decode " + hi + " px in 4 overlapping tiles", 1, 5, null,
+			(c, w, r) -> vae(c, w, r, hi, true)));
 		for (int px : sizes) {
 			BenchCase.Reference ref = tiny || px != 256 ? null : new BenchCase.Reference(105, 6.7);
 			l.add(new BenchCase("generate-" + px, "20-step DDIM generation " + px + " px, guidance 7.5", px == lo ? 1 : 0,
@@ -71,7 +78,9 @@ public final class BenchCases {
 			BenchCase.Reference ref = tiny ? null : px == 256 ? new BenchCase.Reference(13.9, 4.5)
 				: new BenchCase.Reference(63, 10.05);
 			l.add(new BenchCase("lora-" + px, "UNet forward+backward, rank-4 LoRA on attention, " + px + " px, batch 1",
-				1, px == lo ? 5 : 3, ref, (c, w, r) -> lora(c, w, r, px)));
+				1, px == lo ? 5 : 3, ref, (c, w, r) -> lora(c, w, r, px, false)));
+			l.add(new BenchCase("lora-" + px + "-ckpt", "the same with gradient checkpointing", 1, px == lo ? 5 : 3, null,
+				(c, w, r) -> lora(c, w, r, px, true)));
 		}
 		return l;
 	}
@@ -125,7 +134,32 @@ public final class BenchCases {
 		}
 	}
 
-	private static BenchCase.Outcome vae(BenchContext c, int warmups, int repeats, int px) throws Exception {
+	private static BenchCase.Outcome attention(BenchContext c, int warmups, int repeats, int px, String kernel)
+		throws Exception
+	{
+		UNet2DConditionModel unet = c.unet(); // only for the shapes: heads and head width of the first level
+		int heads = unet.config().heads()[0];
+		long d = unet.config().blockOutChannels().get(0) / heads;
+		long t = (long) (px / c.vaeScale()) * (px / c.vaeScale());
+		AttentionKernel k = kernel.equals("full") ? AttentionKernel.full() : AttentionKernel.defaultKernel();
+		c.note(heads + " heads x " + t + " tokens x " + d);
+		try (NDManager inputs = c.manager().newSubManager()) {
+			Shape s = new Shape(2, heads, t, d);
+			NDArray q = inputs.randomNormal(s).toType(c.dtype(), false);
+			NDArray kk = inputs.randomNormal(s).toType(c.dtype(), false);
+			NDArray v = inputs.randomNormal(s).toType(c.dtype(), false);
+			return new BenchCase.Outcome(c.time(warmups, repeats, () -> {
+				try (NDManager step = inputs.newSubManager()) {
+					q.tempAttach(step);
+					k.attend(q, kk, v, 1 / Math.sqrt(d), null, false);
+				}
+			}), 4L * 2 * heads * t * t * d);
+		}
+	}
+
+	private static BenchCase.Outcome vae(BenchContext c, int warmups, int repeats, int px, boolean tiled)
+		throws Exception
+	{
 		AutoencoderKL vae = c.vae();
 		int lat = px / c.vaeScale();
 		try (NDManager inputs = c.manager().newSubManager()) {
@@ -134,7 +168,8 @@ public final class BenchCases {
 			return BenchCase.Outcome.of(c.time(warmups, repeats, () -> {
 				try (NDManager s = inputs.newSubManager()) {
 					z.tempAttach(s);
-					vae.decode(z);
+					if (tiled) vae.decodeTiled(z, lat / 2, 0.25);
+					else vae.decode(z);
 				}
 			}));
 		}
@@ -148,8 +183,11 @@ public final class BenchCases {
 			() -> TextToImage.generate(m, r, TextToImage.Listener.of(ProgressListener.NONE))));
 	}
 
-	private static BenchCase.Outcome lora(BenchContext c, int warmups, int repeats, int px) throws Exception {
+	private static BenchCase.Outcome lora(BenchContext c, int warmups, int repeats, int px, boolean checkpointing)
+		throws Exception
+	{
 		UNet2DConditionModel unet = c.unet();
+		unet.setGradientCheckpointing(checkpointing);
 		int lat = px / c.vaeScale();
 		long cross = unet.config().crossAttentionDim().values()[0];
 		Engine.getInstance().setRandomSeed(4);
@@ -166,8 +204,8 @@ public final class BenchCases {
 				try (NDManager s = inputs.newSubManager()) {
 					x.tempAttach(s);
 					try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-						NDArray out = unet.forward(x, t, ctx);
-						gc.backward(out.sub(target).square().mean());
+						TrainingForward f = unet.forwardForTraining(x, t, ctx);
+						f.backward(gc, f.output().sub(target).square().mean());
 					}
 					for (LayerAdapter a : unet.adapters().values()) {
 						for (NDArray w : a.tensors().values()) {

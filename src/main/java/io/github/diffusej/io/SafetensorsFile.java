@@ -257,6 +257,7 @@ public final class SafetensorsFile implements AutoCloseable {
 			default -> throw new SafetensorsException(path, "tensor '" + name + "' has dtype " + t.dtype() +
 				", which cannot be read as floats");
 		}
+		DirectBuffers.free(b); // the values are in Java now: unmap the file pages
 		return out;
 	}
 
@@ -277,6 +278,7 @@ public final class SafetensorsFile implements AutoCloseable {
 					", which is not an integer type");
 			};
 		}
+		DirectBuffers.free(b);
 		return out;
 	}
 
@@ -292,6 +294,11 @@ public final class SafetensorsFile implements AutoCloseable {
 	/**
 	 * Loads a tensor into DJL as {@code target}. Conversions between float types happen in Java on the way in,
 	 * so no BF16 array is ever created; integer tensors may only be loaded as their own type or as float.
+	 *
+	 * <p>The array owns native memory of its own: the bytes are copied out of the file mapping (or the conversion
+	 * buffer), which is then released at once. On the CPU, DJL would otherwise build the tensor on the Java buffer
+	 * itself, so a model's weights would stay in read-only file pages (and in Java's direct-memory budget) for as
+	 * long as they live.
 	 */
 	public NDArray load(String name, NDManager manager, DataType target) throws IOException {
 		TensorInfo t = info(name);
@@ -303,23 +310,28 @@ public final class SafetensorsFile implements AutoCloseable {
 				d.put(b).flip();
 				b = d;
 			}
-			return manager.create(b.order(ByteOrder.nativeOrder()), shape, target);
+			return owned(manager, b.order(ByteOrder.nativeOrder()), shape, target);
 		}
-		if (target == DataType.FLOAT32) return manager.create(floats(name), shape);
-		if (target == DataType.FLOAT16) {
+		if (target == DataType.FLOAT32 || target == DataType.FLOAT16 || target == DataType.FLOAT64 && t.dtype().isFloat()) {
 			float[] f = floats(name);
-			ByteBuffer d = ByteBuffer.allocateDirect(f.length * 2).order(ByteOrder.nativeOrder());
-			for (float v : f) d.putShort(HalfFloats.floatToF16(v));
-			d.flip();
-			return manager.create(d, shape, DataType.FLOAT16);
-		}
-		if (target == DataType.FLOAT64 && t.dtype().isFloat()) {
-			float[] f = floats(name);
-			double[] d = new double[f.length];
-			for (int i = 0; i < f.length; i++) d[i] = f[i];
-			return manager.create(d, shape);
+			int size = target == DataType.FLOAT16 ? 2 : target == DataType.FLOAT32 ? 4 : 8;
+			ByteBuffer d = ByteBuffer.allocateDirect(f.length * size).order(ByteOrder.nativeOrder());
+			if (target == DataType.FLOAT32) d.asFloatBuffer().put(f);
+			else if (target == DataType.FLOAT16) for (float v : f) d.putShort(HalfFloats.floatToF16(v));
+			else for (float v : f) d.putDouble(v);
+			d.rewind();
+			return owned(manager, d, shape, target);
 		}
 		throw new SafetensorsException(path, "tensor '" + name + "' (" + t.dtype() + ") cannot be loaded as " + target);
+	}
+
+	/** An array with its own copy of {@code direct}'s bytes; the buffer (a mapping or a direct buffer) is freed. */
+	private static NDArray owned(NDManager manager, ByteBuffer direct, Shape shape, DataType dtype) {
+		NDArray view = manager.create(direct, shape, dtype); // on the CPU this wraps the buffer without copying
+		NDArray own = manager.getDevice().isGpu() ? view : view.duplicate(); // a GPU array is already a device copy
+		if (own != view) view.close();
+		DirectBuffers.free(direct);
+		return own;
 	}
 
 	@Override
