@@ -34,8 +34,9 @@ public interface AttentionKernel {
 	}
 
 	/**
-	 * The default: chunked with a budget taken from the device's free memory at each call (a score block uses at
-	 * most 1/8 of it, and at most 64 Mi elements); equals full attention when the scores fit.
+	 * The default: chunked with an automatic budget (a score block uses at most 1/8 of the device's free memory; on
+	 * the CPU at most 8 MB, which keeps it in cache; on a GPU at most 1 GiB); equals full attention when the scores
+	 * fit in one block.
 	 */
 	static AttentionKernel defaultKernel() {
 		return ChunkedAttention.DEFAULT;

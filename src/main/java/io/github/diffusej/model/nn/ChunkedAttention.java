@@ -13,16 +13,21 @@ import ai.djl.ndarray.types.Shape;
  * its scores and softmax are freed before the next chunk starts. Works under autograd (backward then keeps each
  * chunk's softmax, as it would keep the full one).
  *
- * <p>The budget is either fixed or taken from the device's free memory at each call ({@link #auto}).
+ * <p>The budget is either fixed or automatic: on the CPU blocks of at most 8 MB, which are faster than one large
+ * block because they stay in cache; on a GPU blocks as large as 1/8 of the device's free memory allows.
  */
 public final class ChunkedAttention implements AttentionKernel {
 
 	/** Share of the free memory one score block may use: the block, its softmax and the rest of the step. */
 	static final int FREE_MEMORY_SHARE = 8;
-	/** Largest score block of the automatic budget (larger blocks buy no speed). */
-	static final long AUTO_MAX_ELEMENTS = 1L << 26;
-	/** Budget when free memory cannot be read. */
-	static final long FALLBACK_ELEMENTS = 1L << 24;
+	/**
+	 * Largest score block of the automatic budget on the CPU: 2 Mi elements (8 MB in float32), which stays in the
+	 * processor's caches between the score matmul, the softmax and the product with v. Measured on 1 thread, 8
+	 * heads x 4096 tokens: 1.14 s with one block, 0.58 s with 8 MB blocks; smaller blocks lose to per-call overhead.
+	 */
+	static final long CPU_MAX_ELEMENTS = 1L << 21;
+	/** Largest score block on a GPU, where large blocks keep the device busy (1 GiB in float32). */
+	static final long GPU_MAX_ELEMENTS = 1L << 28;
 
 	static final ChunkedAttention DEFAULT = new ChunkedAttention(0);
 
@@ -34,15 +39,20 @@ public final class ChunkedAttention implements AttentionKernel {
 		this.maxScoreElements = maxScoreElements;
 	}
 
-	/** The free-memory budget: a score block takes at most 1/8 of the free memory, and at most 64 Mi elements. */
-	static long autoBudget(long freeBytes) {
-		if (freeBytes <= 0) return FALLBACK_ELEMENTS;
-		return Math.max(1, Math.min(AUTO_MAX_ELEMENTS, freeBytes / FREE_MEMORY_SHARE / Float.BYTES));
+	/**
+	 * The automatic budget: a score block takes at most 1/8 of the free memory, and at most {@code cap} elements
+	 * (the cap alone when free memory is unknown).
+	 */
+	static long autoBudget(long freeBytes, long cap) {
+		if (freeBytes <= 0) return cap;
+		return Math.max(1, Math.min(cap, freeBytes / FREE_MEMORY_SHARE / Float.BYTES));
 	}
 
 	/** The score budget (elements) this kernel uses for a call on {@code q}'s device. */
 	long budget(NDArray q) {
-		return maxScoreElements > 0 ? maxScoreElements : autoBudget(DeviceMemory.free(q.getDevice()));
+		if (maxScoreElements > 0) return maxScoreElements;
+		long cap = q.getDevice().isGpu() ? GPU_MAX_ELEMENTS : CPU_MAX_ELEMENTS;
+		return autoBudget(DeviceMemory.free(q.getDevice()), cap);
 	}
 
 	@Override
@@ -51,8 +61,6 @@ public final class ChunkedAttention implements AttentionKernel {
 		long bh = s.get(0) * s.get(1);
 		long tq = s.get(2);
 		long tk = k.getShape().get(2);
-		if (bh * tq * tk <= (maxScoreElements > 0 ? maxScoreElements : FALLBACK_ELEMENTS))
-			return FullAttention.INSTANCE.attend(q, k, v, scale, bias, upcast); // small: no need to ask the OS
 		long chunk = Math.max(1, budget(q) / (bh * tk));
 		if (chunk >= tq) return FullAttention.INSTANCE.attend(q, k, v, scale, bias, upcast);
 		Shape bs = bias == null ? null : bias.getShape();

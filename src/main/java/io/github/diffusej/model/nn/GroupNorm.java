@@ -1,12 +1,15 @@
 package io.github.diffusej.model.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 
 /**
  * {@code torch.nn.GroupNorm} (affine): x [B, C, ...] normalised over (C/G, ...) per group. DJL has no group-norm
  * op, so the input is reshaped to (B, G, rest) and run through layer norm, then the per-channel affine is applied
- * (in place when no graph is recorded, so inference holds one tensor of the input's size, not three).
+ * in one more pass (batch norm in eval mode as a fused multiply-add). Temporaries are closed as soon as they are dead.
  */
 public final class GroupNorm extends Module {
 
@@ -45,32 +48,39 @@ public final class GroupNorm extends Module {
 		BlockScope.free(g, ones, zeros);
 		NDArray n = ln.reshape(s);
 		BlockScope.free(ln);
-		long[] bshape = new long[s.dimension()];
+		NDArray out = affine(n, x);
+		BlockScope.free(n);
+		if (!silu) return out;
+		NDArray a = Ops.silu(out);
+		BlockScope.free(out);
+		return a;
+	}
+
+	/**
+	 * {@code n · weight_c + bias_c} per channel (axis 1). In float32/64 this is one pass of batch norm in eval mode
+	 * with mean 0, variance 1 and eps 0 ({@code (n - 0) / sqrt(1 + 0) · w + b}), where a multiply and an add would
+	 * take two passes over the tensor and one more of its size; differentiable in both.
+	 */
+	private NDArray affine(NDArray n, NDArray like) {
+		DataType dt = n.getDataType();
+		NDArray w = weight.as(like);
+		NDArray b = bias.as(like);
+		if (dt == DataType.FLOAT32 || dt == DataType.FLOAT64) {
+			NDArray mean = like.getManager().zeros(new Shape(channels), dt);
+			NDArray var = like.getManager().ones(new Shape(channels), dt);
+			NDArray out = JniUtils.batchNorm((PtNDArray) n, (PtNDArray) mean, (PtNDArray) var, (PtNDArray) w,
+				(PtNDArray) b, false, 0, 0);
+			BlockScope.free(mean, var);
+			return out;
+		}
+		long[] bshape = new long[n.getShape().dimension()];
 		java.util.Arrays.fill(bshape, 1);
 		bshape[1] = channels;
-		NDArray w = Param.scoped(weight.as(x).reshape(bshape), x);
-		NDArray b = Param.scoped(bias.as(x).reshape(bshape), x);
-		NDArray out;
-		if (GradMode.isRecording()) {
-			NDArray m = n.mul(w);
-			BlockScope.free(n);
-			out = m.add(b);
-			BlockScope.free(m);
-			if (silu) {
-				NDArray a = Ops.silu(out);
-				BlockScope.free(out);
-				out = a;
-			}
-		}
-		else {
-			out = n.muli(w).addi(b);
-			if (silu) {
-				NDArray a = Ops.silu(out);
-				BlockScope.free(out);
-				out = a;
-			}
-		}
-		BlockScope.free(w, b);
-		return out;
+		NDArray wb = Param.scoped(w.reshape(bshape), like);
+		NDArray bb = Param.scoped(b.reshape(bshape), like);
+		NDArray out = n.mul(wb);
+		NDArray shifted = out.add(bb);
+		BlockScope.free(out, wb, bb);
+		return shifted;
 	}
 }
