@@ -18,6 +18,7 @@ import io.github.diffusej.model.nn.AdaptableLayer;
 import io.github.diffusej.model.nn.AttentionKernel;
 import io.github.diffusej.model.nn.LayerAdapter;
 import io.github.diffusej.model.unet.TrainingForward;
+import io.github.diffusej.model.unet.UNet2DConditionConfig;
 import io.github.diffusej.model.unet.UNet2DConditionModel;
 import io.github.diffusej.model.vae.AutoencoderKL;
 import java.util.ArrayList;
@@ -137,9 +138,9 @@ public final class BenchCases {
 	private static BenchCase.Outcome attention(BenchContext c, int warmups, int repeats, int px, String kernel)
 		throws Exception
 	{
-		UNet2DConditionModel unet = c.unet(); // only for the shapes: heads and head width of the first level
-		int heads = unet.config().heads()[0];
-		long d = unet.config().blockOutChannels().get(0) / heads;
+		UNet2DConditionConfig cfg = c.unetConfig(); // the shapes of the first level's attention; no weights needed
+		int heads = cfg.heads()[0];
+		long d = cfg.blockOutChannels().get(0) / heads;
 		long t = (long) (px / c.vaeScale()) * (px / c.vaeScale());
 		AttentionKernel k = kernel.equals("full") ? AttentionKernel.full() : AttentionKernel.defaultKernel();
 		c.note(heads + " heads x " + t + " tokens x " + d);

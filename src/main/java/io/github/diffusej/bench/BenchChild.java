@@ -36,6 +36,9 @@ public final class BenchChild {
 			JsonArray s = new JsonArray();
 			out.seconds().forEach(s::add);
 			o.add("seconds", s);
+			JsonArray cpu = new JsonArray();
+			c.cpuSeconds().forEach(cpu::add);
+			o.add("cpuSeconds", cpu);
 			o.addProperty("flops", out.flops());
 			o.addProperty("setupRss", c.setupRss());
 			o.addProperty("peakGpu", c.peakGpu());

@@ -57,6 +57,7 @@ public final class BenchContext implements AutoCloseable {
 	private StableDiffusionModel pipeline;
 	private long setupRss = -1;
 	private long peakGpu;
+	private final List<Double> cpu = new ArrayList<>();
 
 	/**
 	 * @param model {@link #SD15}, {@link #TINY} or the path of a diffusers folder / single-file checkpoint
@@ -120,10 +121,20 @@ public final class BenchContext implements AutoCloseable {
 		return peakGpu;
 	}
 
+	/** CPU seconds (all threads) of each timed run, in run order. */
+	List<Double> cpuSeconds() {
+		return cpu;
+	}
+
 	/** Pixel size per latent pixel of the model's VAE, from its config. */
 	public int vaeScale() throws IOException {
 		AutoencoderKLConfig c = Configs.parse(config("vae").toString(), AutoencoderKLConfig.class);
 		return 1 << (c.blockOutChannels().size() - 1);
+	}
+
+	/** The UNet's config, without building or loading the network. */
+	public UNet2DConditionConfig unetConfig() throws IOException {
+		return unet != null ? unet.config() : Configs.parse(config("unet").toString(), UNet2DConditionConfig.class);
 	}
 
 	public UNet2DConditionModel unet() throws IOException {
@@ -204,8 +215,8 @@ public final class BenchContext implements AutoCloseable {
 	}
 
 	/**
-	 * Runs {@code body} {@code warmups} times untimed, then {@code repeats} times timed; returns seconds per run.
-	 * The first call records the set-up RSS (weights, inputs); the GPU's memory in use is sampled after each run.
+	 * Runs {@code body} {@code warmups} times untimed, then {@code repeats} times timed; returns seconds per run
+	 * (the CPU seconds of each run are kept too). The first call records the set-up RSS (weights, inputs); the GPU's memory in use is sampled after each run.
 	 */
 	public List<Double> time(int warmups, int repeats, ThrowingRunnable body) throws Exception {
 		if (setupRss < 0) setupRss = ProcessMemory.rss();
@@ -215,9 +226,11 @@ public final class BenchContext implements AutoCloseable {
 		}
 		List<Double> s = new ArrayList<>();
 		for (int i = 0; i < repeats; i++) {
+			double c0 = ProcessMemory.cpuSeconds();
 			long t0 = System.nanoTime();
 			body.run();
 			s.add((System.nanoTime() - t0) / 1e9);
+			cpu.add(ProcessMemory.cpuSeconds() - c0);
 			sampleGpu();
 		}
 		return s;

@@ -40,11 +40,15 @@ public final class BenchRunner {
 		Path json) {}
 
 	/** One finished (or failed) row. */
-	record Row(String model, BenchCase bc, String status, double[] seconds, long flops, long peakRss, long setupRss,
-		long peakGpu, String note, JsonObject raw) {
+	record Row(String model, BenchCase bc, String status, double[] seconds, double[] cpu, long flops, long peakRss,
+		long setupRss, long peakGpu, String note, JsonObject raw) {
 
 		double median() {
 			return seconds.length == 0 ? Double.NaN : seconds[seconds.length / 2];
+		}
+
+		double cpuMedian() {
+			return cpu.length == 0 ? Double.NaN : cpu[cpu.length / 2];
 		}
 	}
 
@@ -133,15 +137,20 @@ public final class BenchRunner {
 		p.waitFor(10, TimeUnit.MINUTES);
 		watchdog.interrupt();
 		if (stopped[0]) return new Row(model, bc, String.format(Locale.ROOT, "stopped above %.1f GB RSS", o.maxRss() / 1e9),
-			new double[0], 0, maxSeen[0], 0, 0, "", null);
+			new double[0], new double[0], 0, maxSeen[0], 0, 0, "", null);
 		if (result == null || p.exitValue() != 0) return new Row(model, bc, "failed (exit " + p.exitValue() + ")",
-			new double[0], 0, maxSeen[0], 0, 0, "", null);
-		JsonArray s = result.getAsJsonArray("seconds");
-		double[] sec = new double[s.size()];
-		for (int i = 0; i < sec.length; i++) sec[i] = s.get(i).getAsDouble();
-		Arrays.sort(sec);
-		return new Row(model, bc, "ok", sec, result.get("flops").getAsLong(), result.get("peakRss").getAsLong(),
+			new double[0], new double[0], 0, maxSeen[0], 0, 0, "", null);
+		double[] sec = sorted(result.getAsJsonArray("seconds"));
+		double[] cpu = sorted(result.getAsJsonArray("cpuSeconds"));
+		return new Row(model, bc, "ok", sec, cpu, result.get("flops").getAsLong(), result.get("peakRss").getAsLong(),
 			result.get("setupRss").getAsLong(), result.get("peakGpu").getAsLong(), result.get("note").getAsString(), result);
+	}
+
+	private static double[] sorted(JsonArray a) {
+		double[] v = new double[a == null ? 0 : a.size()];
+		for (int i = 0; i < v.length; i++) v[i] = a.get(i).getAsDouble();
+		Arrays.sort(v);
+		return v;
 	}
 
 	/** GFLOP/s of a row, or NaN. */
@@ -156,9 +165,9 @@ public final class BenchRunner {
 
 	static void printTable(List<Row> rows, String engine, String loadBefore, String loadAfter, PrintStream out) {
 		out.println();
-		out.println("| model | case | runs | min s | median s | max s | peak RSS GB | GFLOP/s | diffusers s / GB | time ratio"
-			+ " | note |");
-		out.println("|---|---|---|---|---|---|---|---|---|---|---|");
+		out.println("| model | case | runs | min s | median s | max s | CPU s | peak RSS GB | GFLOP/s | diffusers s / GB"
+			+ " | time ratio | note |");
+		out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
 		for (Row r : rows) {
 			String mem = r.bc().reference() == null ? "" : fmt(r.bc().reference().seconds()) + " / "
 				+ fmt(r.bc().reference().peakRssGb());
@@ -171,14 +180,16 @@ public final class BenchRunner {
 			String peakMem = r.peakGpu() > 0 ? String.format(Locale.ROOT, "%.2f (GPU %.2f)", r.peakRss() / 1e9,
 				r.peakGpu() / 1e9) : String.format(Locale.ROOT, "%.2f", r.peakRss() / 1e9);
 			String note = r.status().equals("ok") ? r.note() : r.status();
-			out.printf(Locale.ROOT, "| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |%n", r.model(), r.bc().what(),
-				r.seconds().length, sec(r, 0), r.seconds().length == 0 ? "" : fmt(r.median()), sec(r, r.seconds().length - 1),
-				peakMem, gf, mem, ratio, note);
+			String cpu = r.cpu().length == 0 || Double.isNaN(r.cpuMedian()) ? "" : fmt(r.cpuMedian());
+			out.printf(Locale.ROOT, "| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n", r.model(),
+				r.bc().what(), r.seconds().length, sec(r, 0), r.seconds().length == 0 ? "" : fmt(r.median()),
+				sec(r, r.seconds().length - 1), cpu, peakMem, gf, mem, ratio, note);
 		}
 		out.println();
 		if (engine != null) out.println(engine);
 		out.println("host: " + host() + "; load average before " + loadBefore + ", after " + loadAfter);
 		out.println("diffusers: 0.25.1 on Debian's torch 1.13.1, 2 threads, fp32, SD 1.5-size random weights (issue 12)");
+		out.println("CPU s: median CPU seconds per run, all threads (steadier than wall time when the machine is shared)");
 	}
 
 	private static String sec(Row r, int i) {
@@ -207,6 +218,9 @@ public final class BenchRunner {
 			JsonArray s = new JsonArray();
 			for (double v : r.seconds()) s.add(v);
 			j.add("seconds", s);
+			JsonArray cs = new JsonArray();
+			for (double v : r.cpu()) cs.add(v);
+			j.add("cpuSeconds", cs);
 			if (r.seconds().length > 0) {
 				j.addProperty("min", r.seconds()[0]);
 				j.addProperty("median", r.median());

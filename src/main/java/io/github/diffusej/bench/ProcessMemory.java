@@ -42,6 +42,21 @@ public final class ProcessMemory {
 		return 0;
 	}
 
+	/**
+	 * CPU seconds this process has used so far, all threads (user + system, from {@code /proc/self/stat}), or NaN
+	 * where that is not available. On a shared machine this is steadier than wall time.
+	 */
+	public static double cpuSeconds() {
+		try {
+			String st = Files.readString(Path.of("/proc/self/stat"));
+			String[] f = st.substring(st.lastIndexOf(')') + 2).split(" ");
+			return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // clock ticks: USER_HZ is 100 on Linux
+		}
+		catch (IOException | RuntimeException e) {
+			return Double.NaN;
+		}
+	}
+
 	/** Memory the system can still give without swapping ({@code MemAvailable}), in bytes; 0 when unknown. */
 	public static long available() {
 		try {

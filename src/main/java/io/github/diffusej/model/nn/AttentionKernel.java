@@ -35,7 +35,7 @@ public interface AttentionKernel {
 
 	/**
 	 * The default: chunked with an automatic budget (a score block uses at most 1/8 of the device's free memory; on
-	 * the CPU at most 8 MB, which keeps it in cache; on a GPU at most 1 GiB); equals full attention when the scores
+	 * the CPU at most 16 MB, which keeps it in cache; on a GPU at most 1 GiB); equals full attention when the scores
 	 * fit in one block.
 	 */
 	static AttentionKernel defaultKernel() {

@@ -13,7 +13,7 @@ import ai.djl.ndarray.types.Shape;
  * its scores and softmax are freed before the next chunk starts. Works under autograd (backward then keeps each
  * chunk's softmax, as it would keep the full one).
  *
- * <p>The budget is either fixed or automatic: on the CPU blocks of at most 8 MB, which are faster than one large
+ * <p>The budget is either fixed or automatic: on the CPU blocks of at most 16 MB, which are faster than one large
  * block because they stay in cache; on a GPU blocks as large as 1/8 of the device's free memory allows.
  */
 public final class ChunkedAttention implements AttentionKernel {
@@ -21,13 +21,21 @@ public final class ChunkedAttention implements AttentionKernel {
 	/** Share of the free memory one score block may use: the block, its softmax and the rest of the step. */
 	static final int FREE_MEMORY_SHARE = 8;
 	/**
-	 * Largest score block of the automatic budget on the CPU: 2 Mi elements (8 MB in float32), which stays in the
-	 * processor's caches between the score matmul, the softmax and the product with v. Measured on 1 thread, 8
-	 * heads x 4096 tokens: 1.14 s with one block, 0.58 s with 8 MB blocks; smaller blocks lose to per-call overhead.
+	 * Largest score block of the automatic budget on the CPU: 4 Mi elements (16 MB in float32), which largely stays
+	 * in the processor's caches between the score matmul, the softmax and the product with v. Measured on 1 thread,
+	 * 8 heads x 4096 tokens: 1.14 s in one block, 0.59-0.72 s in 16 MB blocks, 0.58-0.67 s in 8 MB blocks; smaller
+	 * blocks lose to per-call overhead, which grows with threads (each op is a parallel region).
 	 */
-	static final long CPU_MAX_ELEMENTS = 1L << 21;
+	static final long CPU_MAX_ELEMENTS = 1L << 22;
 	/** Largest score block on a GPU, where large blocks keep the device busy (1 GiB in float32). */
 	static final long GPU_MAX_ELEMENTS = 1L << 28;
+	/**
+	 * Score block on the CPU while a graph is recorded: 16 Mi elements (64 MB). Backward keeps every block's
+	 * softmax anyway, so small blocks save nothing there; blocks above glibc's largest mmap threshold (32 MB) are
+	 * mapped on their own and return to the system when freed, whereas cache-sized ones come from the heap, where
+	 * the freed scores of each block leave holes between the kept ones (measured: 2.8x the softmax's size resident).
+	 */
+	static final long CPU_RECORDING_ELEMENTS = 1L << 24;
 
 	static final ChunkedAttention DEFAULT = new ChunkedAttention(0);
 
@@ -51,7 +59,8 @@ public final class ChunkedAttention implements AttentionKernel {
 	/** The score budget (elements) this kernel uses for a call on {@code q}'s device. */
 	long budget(NDArray q) {
 		if (maxScoreElements > 0) return maxScoreElements;
-		long cap = q.getDevice().isGpu() ? GPU_MAX_ELEMENTS : CPU_MAX_ELEMENTS;
+		long cap = q.getDevice().isGpu() ? GPU_MAX_ELEMENTS : GradMode.isRecording() ? CPU_RECORDING_ELEMENTS
+			: CPU_MAX_ELEMENTS;
 		return autoBudget(DeviceMemory.free(q.getDevice()), cap);
 	}
 

@@ -57,15 +57,17 @@ public final class GroupNorm extends Module {
 	}
 
 	/**
-	 * {@code n · weight_c + bias_c} per channel (axis 1). In float32/64 this is one pass of batch norm in eval mode
-	 * with mean 0, variance 1 and eps 0 ({@code (n - 0) / sqrt(1 + 0) · w + b}), where a multiply and an add would
-	 * take two passes over the tensor and one more of its size; differentiable in both.
+	 * {@code n · weight_c + bias_c} per channel (axis 1). For inference in float32/64 this is one pass of batch norm
+	 * in eval mode with mean 0, variance 1 and eps 0 ({@code (n - 0) / sqrt(1 + 0) · w + b}), where a multiply and an
+	 * add take two passes over the tensor and one more of its size.
 	 */
 	private NDArray affine(NDArray n, NDArray like) {
 		DataType dt = n.getDataType();
 		NDArray w = weight.as(like);
 		NDArray b = bias.as(like);
-		if (dt == DataType.FLOAT32 || dt == DataType.FLOAT64) {
+		// Under autograd batch norm would keep its input for backward (one more tensor per norm); a multiply by a
+		// frozen weight keeps nothing, so the graph takes the multiply and the add.
+		if ((dt == DataType.FLOAT32 || dt == DataType.FLOAT64) && !GradMode.isRecording()) {
 			NDArray mean = like.getManager().zeros(new Shape(channels), dt);
 			NDArray var = like.getManager().ones(new Shape(channels), dt);
 			NDArray out = JniUtils.batchNorm((PtNDArray) n, (PtNDArray) mean, (PtNDArray) var, (PtNDArray) w,

@@ -103,11 +103,17 @@ public final class Attention extends Module implements AttentionHolder {
 		return out.addi(in);
 	}
 
-	/** [B, T, H·d] -> [B, H, T, d] (a view); the input's handle is closed, the storage lives on in the view. */
+	/**
+	 * [B, T, H·d] -> [B, H, T, d], contiguous (one copy, as diffusers' head_to_batch_dim makes). A strided view would
+	 * be copied again by every matmul of every attention chunk, and under autograd each of those copies would be
+	 * kept for backward: at 512 px that is several GB.
+	 */
 	private NDArray split(NDArray x, long b) {
 		NDArray r = x.reshape(b, -1, heads, dimHead);
 		NDArray t = r.transpose(0, 2, 1, 3);
-		BlockScope.free(x, r);
-		return t;
+		NDArray flat = t.reshape(-1, t.getShape().get(2), dimHead); // [B·H, T, d]: not a view, so a contiguous copy
+		NDArray out = flat.reshape(b, heads, -1, dimHead);
+		BlockScope.free(x, r, t, flat);
+		return out;
 	}
 }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
+import io.github.diffusej.model.nn.NativeHeap;
 
 /**
  * A UNet forward made for a training step ({@link UNet2DConditionModel#forwardForTraining}): its output, and the
@@ -47,6 +48,7 @@ public abstract class TrainingForward {
 	private void start() {
 		if (done) throw new IllegalStateException("backward was already run for this forward");
 		done = true;
+		NativeHeap.trim(); // the loss's temporaries are freed: backward starts from what the graph keeps
 	}
 
 	/** What is left to do once the loss's own graph has been back-propagated to the output. */

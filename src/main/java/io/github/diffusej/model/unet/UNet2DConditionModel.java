@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import io.github.diffusej.model.nn.BlockScope;
+import io.github.diffusej.model.nn.GradMode;
+import io.github.diffusej.model.nn.NativeHeap;
 import io.github.diffusej.model.nn.Conv2d;
 import io.github.diffusej.model.nn.GroupNorm;
 import io.github.diffusej.model.nn.Module;
@@ -118,6 +120,9 @@ public final class UNet2DConditionModel extends Network {
 	 */
 	public NDArray forward(NDArray sample, NDArray timesteps, NDArray context) {
 		return BlockScope.run(() -> {
+			// Under autograd, the temporaries freed between the kept tensors leave holes in the C heap; giving them
+			// back after each block keeps a training step's resident memory near what backward really needs.
+			boolean trim = GradMode.isRecording();
 			Conditioning c = conditioning(sample, timesteps, context);
 			NDArray x = stem(sample);
 			List<NDArray> skips = new ArrayList<>();
@@ -126,6 +131,7 @@ public final class UNet2DConditionModel extends Network {
 				NDList states = d.forward(x, c.temb(), c.context());
 				skips.addAll(states);
 				x = states.get(states.size() - 1);
+				if (trim) NativeHeap.trim();
 			}
 			x = midBlock.forward(x, c.temb(), c.context());
 			for (UNetUpBlock u : upBlocks) {
@@ -134,6 +140,7 @@ public final class UNet2DConditionModel extends Network {
 				BlockScope.free(x);
 				for (NDArray sk : taken) BlockScope.free(sk);
 				x = next;
+				if (trim) NativeHeap.trim();
 			}
 			NDArray out = head(x);
 			BlockScope.free(x);
