@@ -6,7 +6,10 @@
 // saved at once as a PNG whose text chunks hold its settings (A1111 "parameters" + diffusej:* keys).
 //
 // WHAT TO EDIT: modelPath (a diffusers folder or a single .safetensors checkpoint), prompt, and any setting below.
-//   - width/height: multiples of 64 for SD 1.x/2.x (8 x the VAE factor 8); 512 for SD 1.5, 768 for SD 2.x 768-v.
+//   - width/height: 0 = the model's native size (512 for SD 1.5, 768 for SD 2.x 768-v); otherwise multiples of 64
+//     for SD 1.x/2.x (8 x the VAE factor 8).
+//   - predictionType: "auto (from the model)", "epsilon" or "v_prediction"; set epsilon for an SD 2.x 512-base
+//     single file (single SD 2.x files are taken as 768-v models otherwise).
 //   - seed: -1 = random; image i uses seed + i; the seed used is in the slice labels and the log.
 //   - loras:      "path:weight;path2:weight"   (weight optional, default 1), e.g. "/loras/cells.safetensors:0.8"
 //   - embeddings: "path[:token];path2[:token]" (token optional: the file's own trigger or its file name)
@@ -14,19 +17,21 @@
 //           "seeds x lora weights" (columns = lora_weights, applied to the FIRST LoRA in loras).
 //   - outputDir: "" = do not save PNGs.
 // Keys of run(...) are the command's field names, as the macro recorder writes them; values with spaces go in
-// [brackets] (so a value must not contain ']'). Headless: ImageJ-linux64 --headless --console -macro generate_images.ijm
+// [brackets] (so a value must not contain ']'); an unused folder is [].
+// Headless: ImageJ-linux64 --headless --console -macro generate_images.ijm "/path/to/model,/path/to/out[,size,steps]"
 // Stop a run with Esc or the Cancel button in the status bar: finished PNGs stay, no half-written file is left.
 
 modelPath    = "/path/to/stable-diffusion-v1-5";   // EDIT: diffusers folder or .safetensors file
 tokenizerDir = "";                                 // only for a single file without a tokenizer/ folder beside it
-prompt       = "fluorescence microscopy image of HeLa cells, nuclei stained with DAPI, high detail";
+prompt       = "fluorescence microscopy image of <my-cell>, nuclei stained with DAPI, high detail";
 negative     = "blurry, low quality, text, watermark";
 steps        = 25;
 guidance     = 7.5;
 sampler      = "DPM++ 2M Karras";                  // DDIM, Euler, Euler a, DPM++ 2M, DPM++ 2M Karras, PLMS
 seed         = 42;
-width        = 512;
-height       = 512;
+width        = 0;                                  // 0 = the model's native size
+height       = 0;
+predictionType = "auto (from the model)";          // or epsilon, v_prediction
 images       = 4;                                  // number of images (= rows of a grid)
 clipSkip     = 1;                                  // 1 = last CLIP layer, 2 = penultimate
 longPrompts  = "chunk";                            // chunk or truncate
@@ -36,16 +41,26 @@ grid         = "none";                             // none, seeds x prompts, see
 loraWeights  = "0,0.5,1";                          // columns of a "seeds x lora weights" grid
 outputDir    = "";                                 // e.g. getDirectory("home") + "diffusej-out"
 
+arg = getArgument();                               // "model,outputDir[,size,steps]" from the command line
+if (arg != "") {
+	parts = split(arg, ",");
+	modelPath = parts[0];
+	outputDir = parts[1];
+	if (parts.length > 2) { width = parseInt(parts[2]); height = width; }
+	if (parts.length > 3) steps = parseInt(parts[3]);
+}
+
 options = "model=[" + modelPath + "]"
 	+ " tokenizer_dir=[" + tokenizerDir + "]"
 	+ " prompt=[" + prompt + "]"
-	+ " negative_prompt=[" + negative + "]"
+	+ " negative=[" + negative + "]"
 	+ " steps=" + steps
 	+ " guidance_scale=" + guidance
 	+ " sampler=[" + sampler + "]"
 	+ " seed=" + seed
 	+ " width=" + width
 	+ " height=" + height
+	+ " prediction_type=[" + predictionType + "]"
 	+ " number_of_images=" + images
 	+ " clip_skip=" + clipSkip
 	+ " long_prompts=" + longPrompts

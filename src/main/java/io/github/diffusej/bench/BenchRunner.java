@@ -9,7 +9,7 @@ import io.github.diffusej.io.AtomicFiles;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,7 +54,7 @@ public final class BenchRunner {
 
 	private BenchRunner() {}
 
-	public static int run(Options o, PrintStream out) throws IOException, InterruptedException {
+	public static int run(Options o, PrintWriter out) throws IOException, InterruptedException {
 		List<Row> rows = new ArrayList<>();
 		String engine = null;
 		String loadBefore = loadAverage();
@@ -163,7 +163,7 @@ public final class BenchRunner {
 		return Double.NaN;
 	}
 
-	static void printTable(List<Row> rows, String engine, String loadBefore, String loadAfter, PrintStream out) {
+	static void printTable(List<Row> rows, String engine, String loadBefore, String loadAfter, PrintWriter out) {
 		out.println();
 		out.println("| model | case | runs | min s | median s | max s | CPU s | peak RSS GB | GFLOP/s | diffusers s / GB"
 			+ " | time ratio | note |");

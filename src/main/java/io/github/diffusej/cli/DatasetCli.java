@@ -1,14 +1,6 @@
 package io.github.diffusej.cli;
 
-import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
-import java.util.concurrent.CancellationException;
-
+import io.github.diffusej.ProgressListener;
 import io.github.diffusej.data.BuildReport;
 import io.github.diffusej.data.Dataset;
 import io.github.diffusej.data.DatasetBuildRequest;
@@ -19,281 +11,257 @@ import io.github.diffusej.data.DatasetOptions;
 import io.github.diffusej.data.DatasetReader;
 import io.github.diffusej.data.ImageSource;
 import io.github.diffusej.data.JsonlColumns;
-import io.github.diffusej.ProgressListener;
 import io.github.diffusej.data.RoiFiles;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.TypeConversionException;
 
 /**
- * The {@code dataset} subcommand: {@code build}, {@code check} and {@code show}. Exit codes: 0 done, 1 failed
- * (bad data, refused folder), 2 bad command line, 3 check found errors, 130 interrupted.
+ * {@code diffusej dataset build|check|show}. The build options are those of {@link DatasetOptions} (the same set,
+ * names and defaults as the Fiji command and its macro keys), added to {@code build} from its table.
  */
-public final class DatasetCli {
+@Command(name = "dataset", mixinStandardHelpOptions = true,
+	description = "Build, check or list captioned datasets (DiffuseJ folders, invoke-training data.jsonl, diffusers " +
+		"metadata.jsonl, caption folders x.png + x.txt).",
+	subcommands = {DatasetCli.Build.class, DatasetCli.Check.class, DatasetCli.Show.class},
+	footer = {"", ExitCodes.HELP})
+public final class DatasetCli implements Runnable {
 
-	public static final String USAGE = """
-		Usage: diffusej dataset build --out DIR [options] INPUT...
-		       diffusej dataset check DATASET [--method ti|lora] [--token T] [--resolution PX]
-		       diffusej dataset show DATASET [--image-column C --caption-column C --mask-column C]
+	@CommandLine.Spec
+	CommandLine.Model.CommandSpec spec;
 
-		build   makes a captioned dataset from image files or folders (anything ImageJ opens: TIFF stacks and
-		        hyperstacks, PNG, JPEG, ...). Output: DIR/train (+ DIR/validation), DIR/masks, DIR/dataset.json.
-		check   warns before training: too few images, low variety, captions without the token, small images.
-		show    lists the items of a dataset in any supported format (DiffuseJ folder, invoke-training
-		        data.jsonl, diffusers metadata.jsonl, caption folder x.png + x.txt).
-		Exit codes: 0 done, 1 failed (bad data, refused folder), 2 bad command line, 3 check found errors,
-		130 cancelled.
-
-		build options:
-		  --out DIR                 dataset folder to create (required)
-		  --recursive               also take images from sub-folders of folder INPUTs
-		  --rois FILE               ImageJ .roi or RoiSet .zip applied to every input (roi-crops, masks)
-		  --check ti|lora           run the dataset check after building
-		  --quiet                   no progress lines
-		""";
-
-	private DatasetCli() {}
-
-	/** Runs {@code dataset ARGS...}; prints to stdout/stderr and returns the exit code. */
-	public static int run(String[] args) {
-		return run(args, System.out, System.err);
+	@Override
+	public void run() {
+		throw new CommandLine.ParameterException(spec.commandLine(), "say what to do: build, check or show");
 	}
 
-	/** Runs {@code dataset ARGS...} printing to the given streams (for tests and embedding). */
+	/** Runs {@code diffusej dataset ARGS...} printing to the given streams (for tests and embedding). */
 	public static int run(String[] args, PrintStream out, PrintStream err) {
-		if (args.length == 0 || args[0].equals("-h") || args[0].equals("--help") || args[0].equals("help")) {
-			out.print(usage());
-			return args.length == 0 ? 2 : 0;
-		}
-		String cmd = args[0];
-		List<String> rest = List.of(args).subList(1, args.length);
-		try {
-			return switch (cmd) {
-				case "build" -> build(rest, out, err);
-				case "check" -> check(rest, out);
-				case "show" -> show(rest, out);
-				default -> throw new UsageException("unknown dataset command '" + cmd + "' (build, check, show)");
-			};
-		}
-		catch (UsageException e) {
-			err.println("diffusej dataset: " + e.getMessage());
-			err.println("Run 'diffusej dataset --help' for the options.");
-			return 2;
-		}
-		catch (IllegalArgumentException e) {
-			err.println("diffusej dataset " + cmd + ": " + e.getMessage());
-			return 2;
-		}
-		catch (CancellationException e) {
-			err.println("diffusej dataset " + cmd + ": " + e.getMessage());
-			return 130;
-		}
-		catch (IOException e) {
-			err.println("diffusej dataset " + cmd + ": " + e.getMessage());
-			return 1;
-		}
+		String[] all = new String[args.length + 1];
+		all[0] = "dataset";
+		System.arraycopy(args, 0, all, 1, args.length);
+		return Main.run(all, out, err);
 	}
 
-	/** The usage text with the build options of {@link DatasetOptions}. */
-	public static String usage() {
-		StringBuilder sb = new StringBuilder(USAGE);
+	/** Adds the {@link DatasetOptions} table to the {@code build} subcommand of {@code dataset}. */
+	static void addBuildOptions(CommandLine dataset) {
+		CommandLine.Model.CommandSpec build = dataset.getSubcommands().get("build").getCommandSpec();
 		for (String[] o : DatasetOptions.OPTIONS) {
-			String flag = "  --" + o[0].replace('_', '-') + " " + o[1];
-			sb.append(String.format(Locale.ROOT, "%-28s", flag));
-			if (flag.length() >= 28) sb.append("\n").append(" ".repeat(28));
-			sb.append(o[2]).append('\n');
+			OptionSpec.Builder b = OptionSpec.builder("--" + o[0].replace('_', '-')).type(String.class).paramLabel(o[1])
+				.description(o[2]);
+			// --masks alone means true, as a flag; --masks=false works too
+			if (DatasetOptions.isBoolean(o[0])) b.arity("0..1").fallbackValue("true");
+			build.addOption(b.build());
 		}
-		return sb.toString();
 	}
 
-	private static int build(List<String> args, PrintStream out, PrintStream err) throws IOException {
-		DatasetOptions opts = new DatasetOptions();
-		Path outDir = null;
-		Path rois = null;
-		boolean recursive = false;
-		boolean quiet = false;
-		String checkFor = null;
-		List<Path> inputs = new ArrayList<>();
-		for (int i = 0; i < args.size(); i++) {
-			String a = args.get(i);
-			if (!a.startsWith("--")) {
-				inputs.add(Path.of(a));
-				continue;
-			}
-			String name = a.substring(2);
-			String value = null;
-			int eq = name.indexOf('=');
-			if (eq >= 0) {
-				value = name.substring(eq + 1);
-				name = name.substring(0, eq);
-			}
-			switch (name) {
-				case "recursive" -> recursive = true;
-				case "quiet" -> quiet = true;
-				default -> {
-					if (value == null && DatasetOptions.isBoolean(name)
-						&& (i + 1 >= args.size() || args.get(i + 1).startsWith("--") || !isBool(args.get(i + 1))))
-					{
-						value = "true";
-					}
-					if (value == null) {
-						if (i + 1 >= args.size()) throw new UsageException("--" + name + " needs a value");
-						value = args.get(++i);
-					}
-					switch (name) {
-						case "out" -> outDir = Path.of(value);
-						case "rois" -> rois = Path.of(value);
-						case "check" -> checkFor = value;
-						default -> {
-							try {
-								opts.set(name, value);
-							}
-							catch (IllegalArgumentException e) {
-								throw new UsageException(e.getMessage().startsWith("unknown option")
-									? "unknown option --" + name : "--" + name + ": " + e.getMessage());
-							}
-						}
-					}
-				}
-			}
-		}
-		if (outDir == null) throw new UsageException("--out DIR is required");
-		if (inputs.isEmpty()) throw new UsageException("no INPUT image files or folders given");
-		DatasetCheck.Method method = checkFor == null ? null : DatasetCheck.Method.parse(checkFor);
-		// options first: a typo should not wait for the inputs to be listed
+	/** Builds a dataset from files and folders (the demo's and {@code dataset build}'s path). */
+	static BuildReport build(DatasetOptions opts, List<Path> inputs, Path outDir, boolean recursive, Path rois,
+		ProgressListener progress) throws IOException
+	{
 		var settings = opts.settings();
 		var formats = opts.formatList();
 		var policy = opts.existingPolicy();
 		List<ImageSource> sources = new ArrayList<>();
 		for (Path in : inputs) {
 			if (Files.isDirectory(in)) sources.addAll(ImageSource.folder(in, recursive));
-			else if (Files.isRegularFile(in)) sources.add(ImageSource.of(in));
-			else throw new IOException(in + ": no such file or folder");
+			else sources.add(ImageSource.of(in));
 		}
-		if (sources.isEmpty()) throw new IOException("no files found in " + inputs);
+		if (sources.isEmpty()) throw CliException.usage("no image files found in " + inputs);
 		if (rois != null) {
 			var list = RoiFiles.read(rois);
 			sources = sources.stream().map(s -> s.withRois(list)).toList();
 		}
 		DatasetBuildRequest req = new DatasetBuildRequest(opts.withProvenance(sources), outDir, formats, policy, settings);
-		BuildReport report = DatasetBuilder.build(req, quiet ? ProgressListener.NONE : new ConsoleProgress(err));
-		out.print(report.summary());
-		if (method != null) {
-			List<DatasetCheck.Finding> f = DatasetCheck.check(report.dataset(), method, opts.token, opts.resolution);
-			out.println(DatasetCheck.format(f));
-		}
-		return 0;
+		return DatasetBuilder.build(req, progress);
 	}
 
-	private static boolean isBool(String s) {
-		return s.equalsIgnoreCase("true") || s.equalsIgnoreCase("false");
-	}
+	/** {@code ti}, {@code textual-inversion}, {@code lora} or {@code dora}. */
+	static final class MethodName implements ITypeConverter<DatasetCheck.Method> {
 
-	private static int check(List<String> args, PrintStream out) throws IOException {
-		Path ds = null;
-		DatasetCheck.Method method = DatasetCheck.Method.LORA;
-		String token = "";
-		int resolution = 512;
-		for (int i = 0; i < args.size(); i++) {
-			String a = args.get(i);
-			switch (a) {
-				case "--method" -> method = DatasetCheck.Method.parse(value(args, ++i, a));
-				case "--token" -> token = value(args, ++i, a);
-				case "--resolution" -> resolution = intValue(value(args, ++i, a), a);
-				default -> {
-					if (a.startsWith("--")) throw new UsageException("unknown option " + a);
-					if (ds != null) throw new UsageException("check takes one DATASET");
-					ds = Path.of(a);
-				}
+		@Override
+		public DatasetCheck.Method convert(String value) {
+			try {
+				return DatasetCheck.Method.parse(value);
+			}
+			catch (IllegalArgumentException e) {
+				throw new TypeConversionException("'" + value + "' is not ti, textual-inversion, lora or dora");
 			}
 		}
-		if (ds == null) throw new UsageException("check needs a DATASET");
-		Dataset d = DatasetReader.read(ds);
-		List<DatasetCheck.Finding> f = DatasetCheck.check(d, method, token, resolution);
-		out.println(d.location() + ": " + d.items().size() + " training, " + d.validation().size()
-			+ " validation items (" + d.format().id() + ")");
-		out.println(DatasetCheck.format(f));
-		return f.stream().anyMatch(x -> x.severity() == DatasetCheck.Severity.ERROR) ? 3 : 0;
 	}
 
-	private static int show(List<String> args, PrintStream out) throws IOException {
-		Path ds = null;
-		String image = null;
-		String caption = null;
-		String mask = null;
-		for (int i = 0; i < args.size(); i++) {
-			String a = args.get(i);
-			switch (a) {
-				case "--image-column" -> image = value(args, ++i, a);
-				case "--caption-column" -> caption = value(args, ++i, a);
-				case "--mask-column" -> mask = value(args, ++i, a);
-				default -> {
-					if (a.startsWith("--")) throw new UsageException("unknown option " + a);
-					if (ds != null) throw new UsageException("show takes one DATASET");
-					ds = Path.of(a);
+	@Command(name = "build", mixinStandardHelpOptions = true, sortOptions = false,
+		description = "Make a captioned dataset from image files or folders (anything ImageJ opens: TIFF stacks and " +
+			"hyperstacks, PNG, JPEG, ...). Output: DIR/train (+ DIR/validation), DIR/masks, DIR/dataset.json.",
+		footer = {"", ExitCodes.HELP})
+	static final class Build extends Subcommand {
+
+		@Option(names = "--out", required = true, paramLabel = "DIR", description = "dataset folder to create")
+		Path out;
+
+		@Option(names = "--recursive", description = "also take images from sub-folders of folder INPUTs")
+		boolean recursive;
+
+		@Option(names = "--rois", paramLabel = "FILE", description = "ImageJ .roi or RoiSet .zip applied to every input")
+		Path rois;
+
+		@Option(names = "--check", paramLabel = "ti|lora", converter = MethodName.class,
+			description = "check the dataset after building (exit 4 when the check finds errors)")
+		DatasetCheck.Method check;
+
+		@Option(names = "--quiet", description = "no progress lines")
+		boolean quiet;
+
+		@Parameters(paramLabel = "INPUT", arity = "1..*", description = "image files or folders")
+		List<Path> inputs;
+
+		private final DatasetOptions opts = new DatasetOptions();
+
+		@Override
+		void validate() {
+			for (String[] row : DatasetOptions.OPTIONS) {
+				String option = "--" + row[0].replace('_', '-');
+				String v = spec.findOption(option).getValue();
+				if (v == null) continue;
+				try {
+					opts.set(row[0], v);
+				}
+				catch (IllegalArgumentException e) {
+					throw CliException.usage(option + ": " + e.getMessage());
 				}
 			}
-		}
-		if (ds == null) throw new UsageException("show needs a DATASET");
-		Dataset d;
-		if (image != null || caption != null || mask != null) {
-			if (!Files.isRegularFile(ds)) throw new UsageException("column options need a .jsonl file");
-			d = DatasetReader.readJsonl(ds, new JsonlColumns(image == null ? "image" : image,
-				caption == null ? "text" : caption, mask));
-		}
-		else d = DatasetReader.read(ds);
-		out.println(d.location() + " (" + d.format().id() + "): " + d.items().size() + " training, "
-			+ d.validation().size() + " validation items");
-		for (DatasetItem it : d.items()) print(out, "train", it);
-		for (DatasetItem it : d.validation()) print(out, "validation", it);
-		return 0;
-	}
-
-	private static void print(PrintStream out, String split, DatasetItem it) {
-		out.println(split + "\t" + it.image() + "\t" + (it.mask() == null ? "-" : it.mask()) + "\t" + it.caption());
-	}
-
-	private static String value(List<String> args, int i, String opt) {
-		if (i >= args.size()) throw new UsageException(opt + " needs a value");
-		return args.get(i);
-	}
-
-	private static int intValue(String v, String opt) {
-		try {
-			return Integer.parseInt(v);
-		}
-		catch (NumberFormatException e) {
-			throw new UsageException(opt + ": '" + v + "' is not a whole number");
-		}
-	}
-
-	/** Progress lines on stderr, one per whole percent. */
-	private static final class ConsoleProgress implements ProgressListener {
-
-		private final PrintStream err;
-		private int lastPercent = -1;
-
-		ConsoleProgress(PrintStream err) {
-			this.err = err;
+			try {
+				opts.settings();
+				opts.formatList();
+				opts.existingPolicy();
+			}
+			catch (IllegalArgumentException e) {
+				throw CliException.usage(e.getMessage());
+			}
+			for (Path in : inputs) existing("INPUT", in);
+			existingFile("--rois", rois);
+			if (Files.isRegularFile(out)) throw CliException.usage("--out " + out + " is a file, not a folder");
+			refusedFolder(out, opts.existingPolicy());
 		}
 
 		@Override
-		public void progress(int done, int total, String message) {
-			int pct = total > 0 ? (int) (100L * done / total) : -1;
-			if (pct == lastPercent && pct != 100) return;
-			lastPercent = pct;
-			err.println((pct >= 0 ? String.format(Locale.ROOT, "[%3d%%] ", pct) : "[    ] ") + message);
-		}
-
-		@Override
-		public boolean isCancelled() {
-			return Thread.currentThread().isInterrupted();
+		int execute() throws IOException {
+			BuildReport report = build(opts, inputs, out, recursive, rois, quiet ? ProgressListener.NONE :
+				new ConsoleProgress(err()));
+			out().print(report.summary());
+			if (check == null) return ExitCodes.OK;
+			List<DatasetCheck.Finding> f = DatasetCheck.check(report.dataset(), check, opts.token, opts.resolution);
+			out().println(DatasetCheck.format(f));
+			return hasErrors(f) ? ExitCodes.CHECK_FAILED : ExitCodes.OK;
 		}
 	}
 
-	private static final class UsageException extends IllegalArgumentException {
+	/**
+	 * The builder's rules for an existing output folder, checked before any image is read: a non-empty folder
+	 * must hold a DiffuseJ dataset, and one that does is only added to or replaced when asked.
+	 */
+	static void refusedFolder(Path out, DatasetBuildRequest.ExistingPolicy policy) {
+		if (!Files.isDirectory(out)) return;
+		try (var list = Files.list(out)) {
+			if (list.findAny().isEmpty()) return;
+		}
+		catch (IOException e) {
+			throw CliException.usage("--out " + out + ": " + Main.describe(e));
+		}
+		if (!Files.isRegularFile(out.resolve(io.github.diffusej.data.DatasetManifest.FILE_NAME)))
+			throw CliException.usage("--out " + out + " is not empty and holds no DiffuseJ dataset (no dataset.json): " +
+				"choose a new or empty folder");
+		if (policy == DatasetBuildRequest.ExistingPolicy.REFUSE) throw CliException.usage("--out " + out +
+			" holds a dataset already: choose another folder, or --if-exists add or replace");
+	}
 
-		private static final long serialVersionUID = 1L;
+	static boolean hasErrors(List<DatasetCheck.Finding> findings) {
+		return findings.stream().anyMatch(x -> x.severity() == DatasetCheck.Severity.ERROR);
+	}
 
-		UsageException(String message) {
-			super(message);
+	@Command(name = "check", mixinStandardHelpOptions = true, sortOptions = false,
+		description = "Warn before training: too few images, low variety, captions without the token, small images.",
+		footer = {"", "Exit code 4 when the check finds errors.", ExitCodes.HELP})
+	static final class Check extends Subcommand {
+
+		@Parameters(paramLabel = "DATASET", arity = "1", description = "a dataset folder or .jsonl file")
+		Path dataset;
+
+		@Option(names = "--method", paramLabel = "ti|lora", defaultValue = "lora", converter = MethodName.class,
+			description = "what the dataset is for (${DEFAULT-VALUE})")
+		DatasetCheck.Method method;
+
+		@Option(names = "--token", paramLabel = "T", defaultValue = "", description = "the trigger token captions should hold")
+		String token;
+
+		@Option(names = "--resolution", paramLabel = "PX", defaultValue = "512", description = "training resolution (${DEFAULT-VALUE})")
+		int resolution;
+
+		@Override
+		void validate() {
+			existing("DATASET", dataset);
+			inRange("--resolution", resolution, 8, 8192);
+		}
+
+		@Override
+		int execute() throws IOException {
+			Dataset d = DatasetReader.read(dataset);
+			List<DatasetCheck.Finding> f = DatasetCheck.check(d, method, token, resolution);
+			out().println(d.location() + ": " + d.items().size() + " training, " + d.validation().size() +
+				" validation items (" + d.format().id() + ")");
+			out().println(DatasetCheck.format(f));
+			return hasErrors(f) ? ExitCodes.CHECK_FAILED : ExitCodes.OK;
+		}
+	}
+
+	@Command(name = "show", mixinStandardHelpOptions = true, sortOptions = false,
+		description = "List the items of a dataset in any supported format, one per line: split, image, mask, caption.",
+		footer = {"", ExitCodes.HELP})
+	static final class Show extends Subcommand {
+
+		@Parameters(paramLabel = "DATASET", arity = "1", description = "a dataset folder or .jsonl file")
+		Path dataset;
+
+		@Option(names = "--image-column", paramLabel = "C", description = "image column of a .jsonl file (image)")
+		String image;
+
+		@Option(names = "--caption-column", paramLabel = "C", description = "caption column of a .jsonl file (text)")
+		String caption;
+
+		@Option(names = "--mask-column", paramLabel = "C", description = "mask column of a .jsonl file (none)")
+		String mask;
+
+		@Override
+		void validate() {
+			existing("DATASET", dataset);
+			if ((image != null || caption != null || mask != null) && !Files.isRegularFile(dataset))
+				throw CliException.usage("--image-column, --caption-column and --mask-column need a .jsonl file");
+		}
+
+		@Override
+		int execute() throws IOException {
+			Dataset d = image != null || caption != null || mask != null ? DatasetReader.readJsonl(dataset,
+				new JsonlColumns(image == null ? "image" : image, caption == null ? "text" : caption, mask)) :
+				DatasetReader.read(dataset);
+			out().println(d.location() + " (" + d.format().id() + "): " + d.items().size() + " training, " +
+				d.validation().size() + " validation items");
+			for (DatasetItem it : d.items()) print("train", it);
+			for (DatasetItem it : d.validation()) print("validation", it);
+			return ExitCodes.OK;
+		}
+
+		private void print(String split, DatasetItem it) {
+			out().println(split + "\t" + it.image() + "\t" + (it.mask() == null ? "-" : it.mask()) + "\t" + it.caption());
 		}
 	}
 }

@@ -1,95 +1,285 @@
 package io.github.diffusej.cli;
 
+import io.github.diffusej.engine.EngineOptions;
 import io.github.diffusej.engine.Engines;
+import io.github.diffusej.generate.GeneratedImage;
 import io.github.diffusej.generate.GenerationRequest;
 import io.github.diffusej.generate.Grid;
-import io.github.diffusej.generate.PromptCheck;
+import io.github.diffusej.generate.PromptChunks;
 import io.github.diffusej.generate.RequestStrings;
 import io.github.diffusej.generate.ResultStack;
+import io.github.diffusej.model.loader.LoadOptions;
+import io.github.diffusej.model.loader.ModelLoader;
+import io.github.diffusej.schedule.PredictionType;
 import io.github.diffusej.schedule.SamplerKind;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
+import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 
-/** {@code diffusej generate} and {@code diffusej tokens}. */
-final class GenerateCli {
+/**
+ * {@code diffusej generate}: text-to-image into PNGs that carry their settings, each saved as soon as it is done
+ * (a job killed after 2 of 6 images keeps the 2), optionally as a labelled comparison grid. Every option and path
+ * is checked before the model loads.
+ */
+@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
+	description = "Generate images from a prompt into PNGs (settings kept in each PNG).",
+	footer = {"", "Example: diffusej generate --model sd15 --prompt 'a micrograph of <my-cell>' --embedding cell.safetensors " +
+		"--count 4 --seed 42 --out out/", "", ExitCodes.HELP})
+final class GenerateCli extends Subcommand {
 
-	static final String GENERATE_USAGE = """
-		usage: diffusej generate --model DIR|FILE.safetensors --prompt TEXT [options]
-		  --negative TEXT        negative prompt
-		  --steps N              denoising steps (25)
-		  --guidance S           classifier-free guidance scale (7.5; <= 1 turns guidance off)
-		  --sampler NAME         one of %s (DPM++ 2M Karras)
-		  --seed N               seed of the first image (random when absent or -1); image i uses seed + i
-		  --width W --height H   multiples of 8 x the VAE factor (512 x 512 for SD; 32 x 32 for tiny models)
-		  --count N              number of images (1)
-		  --clip-skip N          1 = last CLIP layer, 2 = penultimate (1)
-		  --long-prompts MODE    chunk (75-token windows, A1111 style) or truncate (diffusers) (chunk)
-		  --lora FILE[:WEIGHT]   a LoRA/DoRA file (kohya or diffusers/PEFT); repeatable or ';'-separated
-		  --embedding FILE[:TOKEN]  a textual-inversion file; repeatable
-		  --tokenizer DIR        tokenizer folder for single-file checkpoints
-		  --out DIR              where PNGs go, with settings in PNG text chunks (generated/)
-		  --grid KIND            none, seeds-x-prompts (prompts separated by '|' in --prompt) or
-		                         seeds-x-lora-weights (the first --lora at each of --lora-weights 0,0.5,1);
-		                         rows are --count seeds; a labelled grid.png is written too
-				""".formatted(SamplerKind.labels());
+	@Option(names = "--model", required = true, paramLabel = "DIR|FILE",
+		description = "a diffusers folder (or its model_index.json) or a single .safetensors checkpoint")
+	Path model;
 
-	static final String TOKENS_USAGE = """
-		usage: diffusej tokens --model DIR|FILE.safetensors --prompt TEXT [--embedding FILE[:TOKEN]]... [--tokenizer DIR]
-		  shows how the prompt is tokenized: token count against the 75-token window, words split into several
-		  pieces, and which trigger tokens of the embeddings were recognised
-		""";
+	@Option(names = "--prompt", required = true, paramLabel = "TEXT",
+		description = "what to draw; for --grid seeds-x-prompts, prompts separated by '|'")
+	String prompt;
 
-	private GenerateCli() {}
+	@Option(names = "--negative", paramLabel = "TEXT", defaultValue = "", description = "negative prompt")
+	String negative;
 
-	static int generate(String[] argv) throws Exception {
-		if (argv.length == 0 || argv[0].equals("--help")) {
-			System.out.print(GENERATE_USAGE);
-			return argv.length == 0 ? 2 : 0;
+	@Option(names = "--steps", paramLabel = "N", defaultValue = "" + GenerationRequest.DEFAULT_STEPS,
+		description = "denoising steps (${DEFAULT-VALUE})")
+	int steps;
+
+	@Option(names = "--guidance", paramLabel = "S", defaultValue = "" + GenerationRequest.DEFAULT_GUIDANCE,
+		description = "classifier-free guidance scale (${DEFAULT-VALUE}; <= 1 turns guidance off)")
+	double guidance;
+
+	@Option(names = "--sampler", paramLabel = "NAME", defaultValue = GenerationRequest.DEFAULT_SAMPLER, converter = SamplerName.class,
+		description = "DDIM, Euler, 'Euler a', 'DPM++ 2M', 'DPM++ 2M Karras' or PLMS (${DEFAULT-VALUE})")
+	String sampler;
+
+	@Option(names = "--seed", paramLabel = "N", defaultValue = "-1",
+		description = "seed of the first image; image i uses seed + i (-1: random)")
+	long seed;
+
+	@Option(names = "--width", paramLabel = "PX", defaultValue = "0",
+		description = "a multiple of 8 x the VAE factor; 0 (the default) = the model's native size (512 for SD 1.5, " +
+			"768 for SD 2.1 768-v, 32 for tiny models)")
+	int width;
+
+	@Option(names = "--height", paramLabel = "PX", defaultValue = "0", description = "as --width (0 = native)")
+	int height;
+
+	@Option(names = "--prediction-type", paramLabel = "TYPE", converter = PredictionTypeName.class,
+		description = "epsilon or v_prediction: what the UNet predicts (default: the model's own; set it for SD 2.x " +
+			"single files, which are assumed to be 768-v models)")
+	PredictionType predictionType;
+
+	@Option(names = "--count", paramLabel = "N", defaultValue = "1",
+		description = "number of images, or rows (seeds) of a grid (${DEFAULT-VALUE})")
+	int count;
+
+	@Option(names = "--clip-skip", paramLabel = "N", defaultValue = "1",
+		description = "1 = last CLIP layer, 2 = penultimate (${DEFAULT-VALUE})")
+	int clipSkip;
+
+	@Option(names = "--long-prompts", paramLabel = "MODE", defaultValue = "chunk", converter = LongPromptsMode.class,
+		description = "chunk (75-token windows, as A1111) or truncate (as diffusers) (${DEFAULT-VALUE})")
+	PromptChunks.LongPrompts longPrompts;
+
+	@Option(names = "--lora", paramLabel = "FILE[:WEIGHT]",
+		description = "a LoRA/DoRA file (kohya or diffusers/PEFT) and its weight (1); repeatable or ';'-separated")
+	List<String> loras = new ArrayList<>();
+
+	@Option(names = "--embedding", paramLabel = "FILE[:TOKEN]",
+		description = "a textual-inversion file, optionally with its trigger token; repeatable")
+	List<String> embeddings = new ArrayList<>();
+
+	@Option(names = "--tokenizer", paramLabel = "DIR", description = "tokenizer folder for single-file checkpoints")
+	Path tokenizer;
+
+	@Option(names = "--grid", paramLabel = "KIND", defaultValue = "none", converter = GridKind.class,
+		description = "none, seeds-x-prompts (columns = the '|'-separated prompts) or seeds-x-lora-weights " +
+			"(columns = the first --lora at each of --lora-weights); rows are --count seeds; grid.png is labelled")
+	Grid.Kind grid;
+
+	@Option(names = "--lora-weights", paramLabel = "W,W,...", defaultValue = "0,0.5,1",
+		description = "the columns of a seeds-x-lora-weights grid (${DEFAULT-VALUE})")
+	String loraWeights;
+
+	@Option(names = "--out", paramLabel = "DIR", defaultValue = "generated",
+		description = "where the PNGs go (${DEFAULT-VALUE}); created if needed")
+	Path out;
+
+	@Option(names = "--name", paramLabel = "PREFIX", defaultValue = "image",
+		description = "file names PREFIX-<index>-<seed>.png (${DEFAULT-VALUE})")
+	String name;
+
+	@Option(names = "--overwrite", description = "replace images of an earlier run with the same names")
+	boolean overwrite;
+
+	@Mixin
+	SweepOptions sweep;
+
+	private GenerationRequest request;
+	private List<String> prompts = List.of();
+	private double[] weights;
+
+	@Override
+	void validate() throws IOException {
+		existing("--model", model);
+		existingFolder("--tokenizer", tokenizer);
+		inRange("--steps", steps, 1, 1000);
+		inRange("--count", count, 1, 10_000);
+		inRange("--clip-skip", clipSkip, 1, 12);
+		if (!Double.isFinite(guidance) || guidance < 0) throw CliException.usage("--guidance must be a number >= 0, not " +
+			guidance);
+		if (seed < -1) throw CliException.usage("--seed must be -1 (random) or >= 0, not " + seed);
+		if (seed > Long.MAX_VALUE - (count - 1)) throw CliException.usage("--seed " + seed + " + --count " + count +
+			" would pass the largest seed " + Long.MAX_VALUE);
+		if (name.isBlank() || name.contains("/") || name.contains("\\")) throw CliException.usage("--name must be a " +
+			"plain file name prefix, not '" + name + "'");
+		List<GenerationRequest.LoraRef> loraRefs = new ArrayList<>();
+		for (String spec : loras) loraRefs.addAll(refs("--lora", () -> RequestStrings.loras(spec)));
+		List<GenerationRequest.EmbeddingRef> embRefs = new ArrayList<>();
+		for (String spec : embeddings) embRefs.addAll(refs("--embedding", () -> RequestStrings.embeddings(spec)));
+		for (GenerationRequest.LoraRef l : loraRefs) safetensors("--lora", l.file());
+		for (GenerationRequest.EmbeddingRef e : embRefs) safetensors("--embedding", e.file());
+		if (grid == Grid.Kind.SEEDS_X_PROMPTS) prompts = refs("--prompt", () -> RequestStrings.prompts(prompt));
+		if (grid == Grid.Kind.SEEDS_X_LORA_WEIGHTS) {
+			if (loraRefs.isEmpty()) throw CliException.usage("--grid seeds-x-lora-weights needs a --lora (its weights " +
+				"are the columns)");
+			weights = refs("--lora-weights", () -> RequestStrings.weights(loraWeights));
 		}
-		Args a = new Args("generate", argv, Set.of("model", "prompt", "negative", "steps", "guidance", "sampler", "seed",
-			"width", "height", "count", "clip-skip", "long-prompts", "lora", "embedding", "tokenizer", "out", "grid",
-			"lora-weights"), Set.of());
-		GenerationRequest r = request(a);
-		Grid.Kind kind = Grid.Kind.fromLabel(a.get("grid", "none").replace('-', ' '));
-		List<String> prompts = kind == Grid.Kind.SEEDS_X_PROMPTS ? RequestStrings.prompts(r.prompt()) : List.of();
-		double[] weights = kind == Grid.Kind.SEEDS_X_LORA_WEIGHTS ? RequestStrings.weights(a.required("lora-weights")) : null;
-		Engines.start(io.github.diffusej.engine.EngineOptions.fromEnvironment(), System.out::println);
-		Grid grid = Grid.generate(r, kind, prompts, weights, Engines.device(), new ConsoleProgress(System.out),
-			msg -> System.out.println("note: " + msg));
-		Path out = a.path("out", Path.of("generated"));
-		for (Path p : ResultStack.savePngs(grid.images(), out, "image")) System.out.println("wrote " + p);
-		if (kind != Grid.Kind.NONE) {
-			Path m = ResultStack.saveMontagePng(grid, out.resolve("grid.png"));
-			System.out.println("wrote " + m + " (rows: " + String.join(", ", grid.rowLabels()) + "; columns: " +
-				String.join(", ", grid.columnLabels()) + ")");
+		String firstPrompt = prompts.isEmpty() ? prompt : prompts.get(0);
+		try {
+			request = new GenerationRequest(model, tokenizer, firstPrompt, negative, steps, guidance, sampler,
+				RequestStrings.seed(seed), width, height, count, clipSkip, longPrompts, loraRefs, embRefs, predictionType);
 		}
-		return 0;
+		catch (IllegalArgumentException e) {
+			throw CliException.usage(e.getMessage());
+		}
+		outputFolder("--out", out);
+		int columns = grid == Grid.Kind.SEEDS_X_PROMPTS ? prompts.size() : grid == Grid.Kind.SEEDS_X_LORA_WEIGHTS ?
+			weights.length : 1;
+		if (!overwrite) {
+			for (int row = 0; row < count; row++)
+				for (int col = 0; col < columns; col++) {
+					Path p = out.resolve(ResultStack.pngName(name, row * columns + col, request.seed() + row));
+					if (Files.exists(p)) throw CliException.usage(p + " exists (an earlier run?): choose another --out " +
+						"or --name, or add --overwrite");
+				}
+			if (grid != Grid.Kind.NONE && Files.exists(out.resolve(name + "-grid.png"))) throw CliException.usage(
+				out.resolve(name + "-grid.png") + " exists: choose another --out or --name, or add --overwrite");
+		}
+		// The model's configs (not its weights): a folder that is no model, or a size its VAE cannot make, fails here.
+		try {
+			Grid.checkSizeBeforeLoading(request);
+		}
+		catch (IllegalArgumentException e) {
+			throw CliException.usage("--width/--height: " + e.getMessage());
+		}
 	}
 
-	static GenerationRequest request(Args a) {
-		List<GenerationRequest.LoraRef> loras = new ArrayList<>();
-		for (String spec : a.all("lora")) loras.addAll(RequestStrings.loras(spec));
-		List<GenerationRequest.EmbeddingRef> embs = new ArrayList<>();
-		for (String spec : a.all("embedding")) embs.addAll(RequestStrings.embeddings(spec));
-		return new GenerationRequest(Path.of(a.required("model")), a.path("tokenizer", null), a.required("prompt"),
-			a.get("negative", ""), a.integer("steps", 25), a.number("guidance", 7.5), a.get("sampler", "DPM++ 2M Karras"),
-			RequestStrings.seed(a.longValue("seed", -1)), a.integer("width", 512), a.integer("height", 512),
-			a.integer("count", 1), a.integer("clip-skip", 1), RequestStrings.longPrompts(a.get("long-prompts", "chunk")),
-			loras, embs);
+	@Override
+	int execute() throws IOException {
+		Engines.start(EngineOptions.fromEnvironment(), err()::println);
+		err().println("seed " + request.seed() + (count > 1 ? " to " + (request.seed() + count - 1) : ""));
+		ConsoleProgress progress = new ConsoleProgress(err()) {
+
+			@Override
+			public void imageDone(int index, GeneratedImage image) {
+				try {
+					out().println("wrote " + ResultStack.savePng(image, out, name, index, overwrite));
+				}
+				catch (IOException e) {
+					throw new UncheckedIOException(e);
+				}
+			}
+		};
+		Grid g = Grid.generate(request, grid, prompts, weights, Engines.device(), progress,
+			msg -> err().println("note: " + msg));
+		if (grid != Grid.Kind.NONE) {
+			if (overwrite) Files.deleteIfExists(out.resolve(name + "-grid.png"));
+			Path m = ResultStack.saveMontagePng(g, out.resolve(name + "-grid.png"));
+			out().println("wrote " + m + " (rows: " + String.join(", ", g.rowLabels()) + "; columns: " +
+				String.join(", ", g.columnLabels()) + ")");
+		}
+		return ExitCodes.OK;
 	}
 
-	static int tokens(String[] argv) throws Exception {
-		if (argv.length == 0 || argv[0].equals("--help")) {
-			System.out.print(TOKENS_USAGE);
-			return argv.length == 0 ? 2 : 0;
+	/** A reference file must be safetensors: pickles can run code and are never read. */
+	static void safetensors(String option, Path p) {
+		String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
+		if (!n.endsWith(".safetensors")) throw CliException.usage(option + " " + p + ": only .safetensors files are " +
+			"read (.ckpt/.pt/.bin pickles can run code; convert them first)");
+	}
+
+	/** Runs a parser of {@link RequestStrings}; its message (naming the entry) becomes a usage error. */
+	static <T> T refs(String option, java.util.function.Supplier<T> parse) {
+		try {
+			return parse.get();
 		}
-		Args a = new Args("tokens", argv, Set.of("model", "prompt", "embedding", "tokenizer"), Set.of());
-		List<GenerationRequest.EmbeddingRef> embs = new ArrayList<>();
-		for (String spec : a.all("embedding")) embs.addAll(RequestStrings.embeddings(spec));
-		System.out.print(PromptCheck.analyse(Path.of(a.required("model")), a.path("tokenizer", null),
-			a.required("prompt"), embs).report());
-		return 0;
+		catch (IllegalArgumentException e) {
+			throw CliException.usage(option + ": " + e.getMessage());
+		}
+	}
+
+	/** A sampler label or enum name, with the list of valid ones on a typo. */
+	static final class SamplerName implements ITypeConverter<String> {
+
+		@Override
+		public String convert(String value) {
+			try {
+				return SamplerKind.fromLabel(value.trim()).label();
+			}
+			catch (IllegalArgumentException e) {
+				throw new TypeConversionException("unknown sampler '" + value + "'; choose one of " +
+					String.join(", ", SamplerKind.labels()));
+			}
+		}
+	}
+
+	/** {@code epsilon} or {@code v_prediction} (also {@code v}). */
+	static final class PredictionTypeName implements ITypeConverter<PredictionType> {
+
+		@Override
+		public PredictionType convert(String value) {
+			try {
+				return RequestStrings.predictionType(value);
+			}
+			catch (IllegalArgumentException e) {
+				throw new TypeConversionException(e.getMessage());
+			}
+		}
+	}
+
+	/** {@code chunk} or {@code truncate}. */
+	static final class LongPromptsMode implements ITypeConverter<PromptChunks.LongPrompts> {
+
+		@Override
+		public PromptChunks.LongPrompts convert(String value) {
+			try {
+				return RequestStrings.longPrompts(value);
+			}
+			catch (IllegalArgumentException e) {
+				throw new TypeConversionException("'" + value + "' is not chunk or truncate");
+			}
+		}
+	}
+
+	/** {@code none}, {@code seeds-x-prompts} or {@code seeds-x-lora-weights}. */
+	static final class GridKind implements ITypeConverter<Grid.Kind> {
+
+		@Override
+		public Grid.Kind convert(String value) {
+			try {
+				return Grid.Kind.fromLabel(value.replace('-', ' '));
+			}
+			catch (IllegalArgumentException e) {
+				throw new TypeConversionException("'" + value + "' is not none, seeds-x-prompts or seeds-x-lora-weights");
+			}
+		}
 	}
 }

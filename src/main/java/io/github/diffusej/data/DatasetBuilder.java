@@ -1,6 +1,7 @@
 package io.github.diffusej.data;
 
 import io.github.diffusej.ProgressListener;
+import io.github.diffusej.io.AtomicFiles;
 
 import ij.CompositeImage;
 import ij.IJ;
@@ -33,6 +34,7 @@ import java.util.function.Function;
 import java.util.stream.Stream;
 
 import io.github.diffusej.data.BuildSettings.CaptionSource;
+import io.github.diffusej.data.BuildSettings.NormalizeMode;
 import io.github.diffusej.data.BuildSettings.PlaneMode;
 import io.github.diffusej.data.BuildSettings.SizingMode;
 import io.github.diffusej.data.DatasetBuildRequest.ExistingPolicy;
@@ -77,9 +79,45 @@ public final class DatasetBuilder {
 	/** An item written to the staging folder, before the split. */
 	private record Pending(String name, DatasetManifest.Item item) {}
 
+	/** A failure of the caller's listener: it stops the build, whatever input was being read. */
+	private static final class ListenerFailure extends RuntimeException {
+
+		private static final long serialVersionUID = 1L;
+
+		ListenerFailure(RuntimeException cause) {
+			super(cause);
+		}
+	}
+
+	/** The listener with its failures marked, so that they are not taken for a bad input. */
+	private static ProgressListener marked(ProgressListener l) {
+		return new ProgressListener() {
+
+			@Override
+			public void progress(int done, int total, String message) {
+				try {
+					l.progress(done, total, message);
+				}
+				catch (RuntimeException e) {
+					throw new ListenerFailure(e);
+				}
+			}
+
+			@Override
+			public boolean isCancelled() {
+				try {
+					return l.isCancelled();
+				}
+				catch (RuntimeException e) {
+					throw new ListenerFailure(e);
+				}
+			}
+		};
+	}
+
 	private DatasetBuilder(DatasetBuildRequest req, ProgressListener listener) {
 		this.req = req;
-		this.listener = listener == null ? ProgressListener.NONE : listener;
+		this.listener = marked(listener == null ? ProgressListener.NONE : listener);
 		this.s = req.settings();
 		this.template = CaptionTemplate.parse(s.captions().template());
 	}
@@ -91,7 +129,12 @@ public final class DatasetBuilder {
 	 * @throws CancellationException when the listener cancelled (nothing is left behind)
 	 */
 	public static BuildReport build(DatasetBuildRequest req, ProgressListener listener) throws IOException {
-		return new DatasetBuilder(req, listener).run();
+		try {
+			return new DatasetBuilder(req, listener).run();
+		}
+		catch (ListenerFailure e) {
+			throw (RuntimeException) e.getCause();
+		}
 	}
 
 	private BuildReport run() throws IOException {
@@ -99,6 +142,7 @@ public final class DatasetBuilder {
 		Path out = req.outputDir().toAbsolutePath().normalize();
 		if (out.getParent() == null) throw new DatasetException(out + ": cannot build a dataset at a file-system root");
 		Dataset existing = inspectTarget(out);
+		List<ImageSource> inputs = outsideOutput(req.sources(), out);
 		if (s.sizing().masks() && req.sources().stream().allMatch(src -> src.rois().stream().noneMatch(Roi::isArea))) {
 			throw new IllegalArgumentException("masks were asked for but no source has an area ROI (add ROIs to the "
 				+ "ROI Manager or the image overlay, or turn masks off)");
@@ -125,12 +169,12 @@ public final class DatasetBuilder {
 			}
 		}
 		Files.createDirectories(out.getParent());
-		staging = Files.createTempDirectory(out.getParent(), "." + out.getFileName() + ".partial-");
+		staging = AtomicFiles.createTempDirectory(out.getParent(), "." + out.getFileName() + ".partial-");
 		try {
 			Files.createDirectories(staging.resolve("train"));
-			int n = req.sources().size();
+			int n = inputs.size();
 			try {
-				for (int i = 0; i < n; i++) buildSource(i, n);
+				for (int i = 0; i < n; i++) buildSourceSafely(inputs.get(i), i, n);
 			}
 			catch (UncheckedIOException e) {
 				throw e.getCause();
@@ -180,10 +224,73 @@ public final class DatasetBuilder {
 		return new DatasetException(sb.toString());
 	}
 
+	/**
+	 * Files inside the output folder are not inputs (a recursive folder that holds the dataset being written, or
+	 * an earlier one, would feed the dataset its own images); a note says how many were left out.
+	 */
+	private List<ImageSource> outsideOutput(List<ImageSource> all, Path out) {
+		List<ImageSource> kept = new ArrayList<>();
+		int inside = 0;
+		for (ImageSource src : all) {
+			Path f = src.image() == null && src.file() != null ? src.file().toAbsolutePath().normalize() : null;
+			if (f != null && f.startsWith(out)) inside++;
+			else kept.add(src);
+		}
+		if (inside > 0) notes.add(inside + (inside == 1 ? " file" : " files") + " inside the output folder " + out
+			+ " were left out of the inputs.");
+		return kept;
+	}
+
 	// ---- one source ---------------------------------------------------------------------------------------
 
-	private void buildSource(int index, int count) {
-		ImageSource src = req.sources().get(index);
+	/** The most bytes a source may take decoded: a quarter of the heap, so that a build keeps room to work. */
+	static long decodeBudget() {
+		String p = System.getProperty("diffusej.dataset.decodeBudget");
+		if (p != null) return Long.parseLong(p.trim());
+		return Runtime.getRuntime().maxMemory() / 4;
+	}
+
+	/**
+	 * One input, never the end of the build: an input that fails (damaged file, an Error such as OutOfMemoryError
+	 * while decoding) is rolled back (its items, files and source record) and reported as skipped. Cancellation
+	 * and failures to write the dataset itself still stop the build.
+	 */
+	private void buildSourceSafely(ImageSource src, int index, int count) {
+		int pendingMark = pending.size(), sourceMark = sources.size(), dupMark = duplicates.size();
+		int numberMark = nextNumber, tilesMark = emptyTiles, masksMark = emptyMasks;
+		long nonFiniteMark = nonFinite;
+		try {
+			buildSource(src, index, count);
+		}
+		catch (CancellationException | UncheckedIOException | ListenerFailure e) {
+			throw e;
+		}
+		catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+			for (Pending pd : pending.subList(pendingMark, pending.size())) {
+				try {
+					Files.deleteIfExists(staging.resolve(pd.item().image()));
+					if (pd.item().mask() != null) Files.deleteIfExists(staging.resolve(pd.item().mask()));
+				}
+				catch (IOException io) {
+					throw new UncheckedIOException(io);
+				}
+			}
+			pending.subList(pendingMark, pending.size()).clear();
+			sources.subList(sourceMark, sources.size()).clear();
+			duplicates.subList(dupMark, duplicates.size()).clear();
+			nextNumber = numberMark;
+			emptyTiles = tilesMark;
+			emptyMasks = masksMark;
+			nonFinite = nonFiniteMark;
+			String why = e instanceof OutOfMemoryError ? "ran out of memory while converting it (" + e.getMessage()
+				+ "); give Java more memory or use tile mode" : e instanceof StackOverflowError ? "StackOverflowError"
+				: e.getMessage() == null ? e.toString() : e.getMessage();
+			skipped.add(new DatasetManifest.Skipped(src.file() != null ? src.file().toString() : src.name(),
+				"failed and was left out: " + why));
+		}
+	}
+
+	private void buildSource(ImageSource src, int index, int count) {
 		checkCancelled();
 		listener.progress(index * 1000, count * 1000, "Opening " + src.name());
 		ImagePlus imp = src.image();
@@ -191,6 +298,27 @@ public final class DatasetBuilder {
 		if (imp == null) {
 			if (!ImageSource.isOpenable(src.file())) {
 				skipped.add(new DatasetManifest.Skipped(src.file().toString(), "not an image file type ImageJ opens"));
+				return;
+			}
+			ImageProbe probe;
+			try {
+				probe = ImageProbe.read(src.file());
+			}
+			catch (IOException e) {
+				skipped.add(new DatasetManifest.Skipped(src.file().toString(), "ImageJ could not open it: unreadable "
+					+ "header: " + e.getMessage()));
+				return;
+			}
+			long budget = decodeBudget();
+			if (probe != null && probe.decodedBytes() > budget) {
+				if (probe.tiff() != null && s.sizing().mode() == SizingMode.TILE) {
+					buildStreamed(src, probe, index, count);
+					return;
+				}
+				skipped.add(new DatasetManifest.Skipped(src.file().toString(), probe.describe() + " decodes to "
+					+ mb(probe.decodedBytes()) + ", more than the " + mb(budget) + " a source may take (a quarter of "
+					+ "the Java heap)" + (probe.tiff() != null ? "; tile mode reads this uncompressed TIFF tile by tile"
+					: "; only uncompressed TIFFs can be tiled without decoding them whole") + ", or give Java more memory"));
 				return;
 			}
 			try {
@@ -250,6 +378,7 @@ public final class DatasetBuilder {
 		}
 		int sourceId = sourceIdBase + sources.size();
 		sources.add(sourceRecord(sourceId, imp, src, nc, nz, nt));
+		noteIfTiny(name, imp.getWidth(), imp.getHeight());
 		ImageConverter8Bit conv = new ImageConverter8Bit(imp, s.normalization(), zs, ts);
 		int planes = ts.size() * zs.size() * (composite ? 1 : cs.size());
 		int done = 0;
@@ -273,7 +402,58 @@ public final class DatasetBuilder {
 		nonFinite += conv.nonFinitePixels();
 	}
 
-	private void buildPlane(ImagePlus imp, ImageSource src, int sourceId, ImageConverter8Bit.PlaneView plane, int c,
+	/** A source far below the training resolution is enlarged and blurry: said in the report (and by Check). */
+	private void noteIfTiny(String name, int w, int h) {
+		int res = s.sizing().resolution();
+		if (Math.min(w, h) * 2 <= res) notes.add("WARNING: " + name + " is only " + w + "x" + h + " pixels, far below "
+			+ "the training resolution " + res + ": its images are enlarged " + String.format(Locale.ROOT, "%.1f",
+				res / (double) Math.min(w, h)) + "x and will be blurry");
+	}
+
+	/**
+	 * An uncompressed TIFF too large to decode, tiled straight from the file: one tile at a time plus a strided
+	 * sample per plane for the contrast window and the background, never the whole plane.
+	 */
+	private void buildStreamed(ImageSource src, ImageProbe probe, int index, int count) {
+		String name = src.name();
+		try (LargeTiff tiff = new LargeTiff(src.file(), probe.tiff())) {
+			int nz = (int) Math.min(Integer.MAX_VALUE, tiff.planes());
+			BuildSettings.PlaneSelection sel = s.planes();
+			List<Integer> zs = IndexRange.parse(sel.slices(), nz, "slices");
+			List<Integer> cs = IndexRange.parse(sel.channels(), 1, "channels");
+			List<Integer> ts = IndexRange.parse(sel.frames(), 1, "frames");
+			if (zs.isEmpty() || cs.isEmpty() || ts.isEmpty()) {
+				skipped.add(new DatasetManifest.Skipped(name, "the plane selection leaves no plane of this 1x" + nz
+					+ "x1 (CxZxT) image"));
+				return;
+			}
+			ImagePlus imp = StreamedTiff.standIn(src.file().getFileName().toString(), tiff);
+			int sourceId = sourceIdBase + sources.size();
+			sources.add(sourceRecord(sourceId, imp, src, 1, nz, 1));
+			notes.add(name + " (" + probe.describe() + ") is larger than a source may take decoded; it was tiled "
+				+ "straight from the file");
+			noteIfTiny(name, tiff.width(), tiff.height());
+			double[] stackRange = null;
+			if (!tiff.isRgb() && s.normalization().mode() == NormalizeMode.PER_STACK)
+				stackRange = StreamedTiff.range(tiff, zs.stream().map(z -> (long) z - 1).toList(), s.normalization());
+			long[] nonFiniteCount = {0};
+			int done = 0;
+			for (int z : zs) {
+				checkCancelled();
+				listener.progress(index * 1000 + done++ * 1000 / zs.size(), count * 1000, name + ": z " + z
+					+ " (streamed)");
+				double[] range = tiff.isRgb() ? null : stackRange != null ? stackRange
+					: StreamedTiff.range(tiff, List.of((long) z - 1), s.normalization());
+				buildPlane(imp, src, sourceId, StreamedTiff.plane(tiff, z - 1, range, nonFiniteCount), 1, "1", z, 1);
+			}
+			nonFinite += nonFiniteCount[0];
+		}
+		catch (IOException e) {
+			throw new IllegalStateException(src.file() + ": " + e.getMessage(), e); // skipped by buildSourceSafely
+		}
+	}
+
+	private void buildPlane(ImagePlus imp, ImageSource src, int sourceId, ImageConverter8Bit.Plane plane, int c,
 		String channels, int z, int t)
 	{
 		int w = plane.width();
@@ -292,6 +472,11 @@ public final class DatasetBuilder {
 					rectRois.add(r.getName() == null ? "" : r.getName());
 				}
 			}
+		}
+		if (sz.masks() && rois.isEmpty()) {
+			// no ROI on this plane: every item's mask would be empty (and a full-size mask of a huge plane is not made)
+			emptyMasks += rects.size();
+			return;
 		}
 		ByteProcessor fullMask = sz.masks() ? Tiler.roiMask(w, h, rois) : null;
 		int background = sz.mode() == SizingMode.TILE ? Tiler.backgroundLevel(plane.preview(PREVIEW_PIXELS)) : 0;
@@ -480,7 +665,7 @@ public final class DatasetBuilder {
 		checkCancelled();
 		if (Files.exists(out)) {
 			if (req.ifExists() == ExistingPolicy.REPLACE && Files.isRegularFile(out.resolve(DatasetManifest.FILE_NAME))) {
-				Path old = Files.createTempDirectory(out.getParent(), "." + out.getFileName() + ".old-");
+				Path old = AtomicFiles.createTempDirectory(out.getParent(), "." + out.getFileName() + ".old-");
 				Files.delete(old);
 				DatasetWriter.move(out, old);
 				try {
@@ -606,6 +791,11 @@ public final class DatasetBuilder {
 		if (listener.isCancelled()) {
 			throw new CancellationException("Dataset build cancelled; " + req.outputDir() + " was left as it was");
 		}
+	}
+
+	private static String mb(long bytes) {
+		return bytes >= 1L << 30 ? String.format(Locale.ROOT, "%.1f GB", bytes / (double) (1L << 30))
+			: (bytes >> 20) + " MB";
 	}
 
 	private static boolean isAllZero(ByteProcessor bp) {

@@ -3,6 +3,7 @@ package io.github.diffusej.data;
 import ij.process.ColorProcessor;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -99,6 +100,16 @@ public final class DatasetCheck {
 		if (small > 0) {
 			out.add(new Finding(Severity.WARNING, "SMALL_IMAGES", small + " images have a shortest side below "
 				+ resolution / 2 + " px, half the training resolution " + resolution + "; they will be blurry when scaled up"));
+		}
+		if (ds.manifest() != null) {
+			// the sizes of the sources before they were scaled: small ones give blurry, enlarged items
+			List<String> tiny = new ArrayList<>();
+			for (DatasetManifest.Source src : ds.manifest().sources())
+				if (Math.min(src.width(), src.height()) * 2 <= resolution) tiny.add((src.file() != null ? Path.of(src.file())
+					.getFileName().toString() : src.title()) + " (" + src.width() + "x" + src.height() + ")");
+			if (!tiny.isEmpty()) out.add(new Finding(Severity.WARNING, "SMALL_SOURCES", tiny.size() + " of " +
+				ds.manifest().sources().size() + " source images are at most half the training resolution " + resolution
+				+ " px on their shortest side, so their items were enlarged and are blurry: " + first(tiny)));
 		}
 		if (sizes.size() > 1) {
 			out.add(new Finding(Severity.INFO, "MIXED_SIZES", "image sizes differ: " + sizes

@@ -8,10 +8,10 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
 import ij.process.ImageProcessor;
+import io.github.diffusej.io.AtomicFiles;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -135,16 +135,9 @@ public final class DatasetWriter {
 		writeAtomically(root.resolve(DatasetManifest.FILE_NAME), GSON.toJson(m) + "\n");
 	}
 
-	/** Writes text to a temporary sibling, then renames it over {@code file}. */
+	/** Writes text atomically with {@link AtomicFiles} (forced to disk, the user's permissions). */
 	public static void writeAtomically(Path file, String text) throws IOException {
-		Path tmp = Files.createTempFile(file.getParent(), "." + file.getFileName(), ".tmp");
-		try {
-			Files.writeString(tmp, text, StandardCharsets.UTF_8);
-			move(tmp, file);
-		}
-		finally {
-			Files.deleteIfExists(tmp);
-		}
+		AtomicFiles.writeString(file, text);
 	}
 
 	/** Writes an 8-bit grey or RGB processor as PNG. */
@@ -161,9 +154,10 @@ public final class DatasetWriter {
 			bi.getRaster().setDataElements(0, 0, w, h, grey);
 		}
 		else throw new IllegalArgumentException("PNG needs 8-bit grey or RGB pixels, got " + ip.getBitDepth() + "-bit");
-		try (OutputStream out = Files.newOutputStream(file)) {
-			if (!ImageIO.write(bi, "png", out)) throw new IOException(file + ": no PNG writer in this Java runtime");
-		}
+		BufferedImage image = bi;
+		AtomicFiles.writeStream(file, out -> {
+			if (!ImageIO.write(image, "png", out)) throw new IOException(file + ": no PNG writer in this Java runtime");
+		});
 	}
 
 	static void move(Path from, Path to) throws IOException {

@@ -102,8 +102,25 @@ public final class ImageConverter8Bit {
 		return new PlaneView(imp.getWidth(), imp.getHeight(), ips, ranges, luts);
 	}
 
+	/**
+	 * A plane as the builder cuts it: its size, any rectangle as RGB, and a small preview. Planes of open images
+	 * ({@link PlaneView}) and planes streamed from a file too large to decode ({@link LargeTiff}) look alike.
+	 */
+	public interface Plane {
+
+		int width();
+
+		int height();
+
+		/** The rectangle {@code r} as RGB. */
+		ColorProcessor crop(Rectangle r);
+
+		/** The plane shrunk to at most {@code maxPixels}, for its background level. */
+		ColorProcessor preview(int maxPixels);
+	}
+
 	/** One plane ready to be cut; see {@link ImageConverter8Bit#view}. */
-	public static final class PlaneView {
+	public static final class PlaneView implements Plane {
 
 		private final int width;
 		private final int height;
@@ -119,10 +136,12 @@ public final class ImageConverter8Bit {
 			this.luts = luts;
 		}
 
+		@Override
 		public int width() {
 			return width;
 		}
 
+		@Override
 		public int height() {
 			return height;
 		}
@@ -132,7 +151,7 @@ public final class ImageConverter8Bit {
 			return crop(new Rectangle(0, 0, width, height));
 		}
 
-		/** The rectangle {@code r} as RGB. */
+		@Override
 		public ColorProcessor crop(Rectangle r) {
 			int n = r.width * r.height;
 			if (ips.size() == 1) return channel(0, r);
@@ -156,6 +175,7 @@ public final class ImageConverter8Bit {
 		}
 
 		/** The plane shrunk by sampling every k-th pixel to at most {@code maxPixels}: for its background level. */
+		@Override
 		public ColorProcessor preview(int maxPixels) {
 			int k = 1;
 			while ((long) (width / k) * (height / k) > maxPixels) k++;

@@ -70,6 +70,7 @@ public final class EmbeddingFile {
 			if (n < 1 || n > 75 || dim < 1) throw new SafetensorsException(file,
 				"embedding '" + key + "' has " + n + " vectors of width " + dim + "; expected 1..75 vectors");
 			float[] all = f.floats(key);
+			checkValues(file, key, all, dim);
 			float[][] vectors = new float[n][dim];
 			for (int i = 0; i < n; i++) System.arraycopy(all, i * dim, vectors[i], 0, dim);
 			String trigger = token != null ? token : key.equals("emb_params") || key.equals("*") ? stem(name) : key;
@@ -79,6 +80,26 @@ public final class EmbeddingFile {
 			catch (IllegalArgumentException e) {
 				throw new SafetensorsException(file, e.getMessage());
 			}
+		}
+	}
+
+
+	/**
+	 * The largest magnitude accepted in an embedding or LoRA file. Trained values stay far below 1 (CLIP token
+	 * embeddings have entries of about 0.01 to 0.1); a finite but huge value, as a damaged file holds, overflows the
+	 * text encoder into NaN just as a NaN would.
+	 */
+	public static final float MAX_ABS = 1e4f;
+
+	/** Every value finite and at most {@link #MAX_ABS} in magnitude; the message names the vector and element. */
+	private static void checkValues(Path file, String key, float[] all, int dim) throws SafetensorsException {
+		for (int i = 0; i < all.length; i++) {
+			float x = all[i];
+			if (!Float.isFinite(x)) throw new SafetensorsException(file, "embedding '" + key + "' contains NaN or " +
+				"infinite values (vector " + i / dim + ", element " + i % dim + " is " + x + ")");
+			if (Math.abs(x) > MAX_ABS) throw new SafetensorsException(file, "embedding '" + key + "' has the value " + x +
+				" (vector " + i / dim + ", element " + i % dim + "), far beyond any trained embedding (|x| <= " + MAX_ABS +
+				" accepted): the file is damaged");
 		}
 	}
 

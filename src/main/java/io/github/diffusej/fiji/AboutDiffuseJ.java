@@ -5,27 +5,43 @@ import ij.plugin.PlugIn;
 import io.github.diffusej.engine.EngineInfo;
 import io.github.diffusej.engine.Engines;
 import io.github.diffusej.engine.JnaCheck;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * ImageJ 1.x plugin (Plugins > DiffuseJ > About DiffuseJ): starts the engine and logs what DiffuseJ runs on, the
- * first thing to look at when a GPU is not used or Fiji ships an old JNA.
+ * Help &gt; About Plugins &gt; DiffuseJ... (ImageJ 1.x plugin; Plugins &gt; DiffuseJ &gt; About DiffuseJ is
+ * {@link AboutCommand}): what this DiffuseJ build contains and what it runs on, the first thing to look at when a
+ * GPU is not used or Fiji ships an old JNA.
  */
 public class AboutDiffuseJ implements PlugIn {
 
 	@Override
 	public void run(String arg) {
+		for (String line : report()) IJ.log(line);
+	}
+
+	/** The About text: version, the commands this build has (from the plugin index), JNA and engine lines. */
+	public static List<String> report() {
+		List<String> lines = new ArrayList<>();
 		String version = AboutDiffuseJ.class.getPackage().getImplementationVersion();
-		IJ.log("DiffuseJ " + (version == null ? "(development build)" : version) +
-			": train Stable Diffusion embeddings and LoRAs from your images, and generate previews.");
+		lines.add("DiffuseJ " + (version == null ? "(development build)" : version) +
+			": Stable Diffusion 1.x/2.x tools for scientific images.");
+		List<DiffuseJMenu.Entry> entries = DiffuseJMenu.entries();
+		lines.add("Plugins > DiffuseJ:");
+		for (DiffuseJMenu.Entry e : entries)
+			lines.add("  " + e.label() + (e.description().isEmpty() ? "" : ": " + e.description()));
+		if (entries.stream().noneMatch(e -> e.weight() >= DiffuseJMenu.TRAINING && e.weight() < DiffuseJMenu.GENERATE))
+			lines.add("Training (textual inversion, LoRA) is not part of this build yet; Generate Images applies " +
+				"embeddings and LoRAs trained elsewhere (kohya, diffusers, PEFT files).");
 		String jna = JnaCheck.problem();
-		if (jna != null) IJ.log("WARNING: " + jna);
+		if (jna != null) lines.add("WARNING: " + jna);
 		try {
 			EngineInfo info = Engines.start();
-			IJ.log(info.oneLine());
+			lines.add(info.oneLine());
 		}
 		catch (RuntimeException e) {
-			IJ.log("DiffuseJ engine could not start: " + e.getMessage());
+			lines.add("DiffuseJ engine could not start: " + e.getMessage());
 		}
-		IJ.log("Commands: Plugins > DiffuseJ > Build Captioned Dataset, Generate Images, Show Prompt Tokens, ...");
+		return lines;
 	}
 }

@@ -10,18 +10,22 @@ import java.io.File;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 
 import org.scijava.ItemIO;
+import org.scijava.ItemVisibility;
 import org.scijava.app.StatusService;
 import org.scijava.command.Command;
 import org.scijava.command.ContextCommand;
 import org.scijava.log.LogService;
+import org.scijava.menu.MenuConstants;
+import org.scijava.plugin.Menu;
 import org.scijava.plugin.Parameter;
 import org.scijava.plugin.Plugin;
-import org.scijava.ui.DialogPrompt;
-import org.scijava.ui.UIService;
+import org.scijava.widget.FileWidget;
 
 import io.github.diffusej.data.BuildReport;
 import io.github.diffusej.data.DatasetBuildRequest;
@@ -33,14 +37,24 @@ import io.github.diffusej.data.ImageSource;
 /**
  * Plugins>DiffuseJ>Build Captioned Dataset: the current image, all open images or a folder of images become a
  * captioned training dataset. Parameter names are the macro keys; the work is {@link DatasetBuilder}'s.
+ *
+ * <p>The dialog is in parts (input, 8-bit conversion, size, captions, duplicates and split, provenance, output),
+ * each under a heading. In Fiji, {@link BuildDatasetModes} first asks for the input, the sizing and the caption
+ * source, so that the dialog leaves out the fields those choices do not use ({@link #unusedInputs}); a macro
+ * passes every key and sees no dialog.
  */
-@Plugin(type = Command.class, menuPath = "Plugins>DiffuseJ>Build Captioned Dataset", headless = true,
-	label = "Build Captioned Dataset")
+@Plugin(type = Command.class, headless = true, label = "Build Captioned Dataset",
+	description = "open images, stacks, hyperstacks, ROIs or a folder of images -> a captioned training dataset",
+	menu = {@Menu(label = MenuConstants.PLUGINS_LABEL, weight = MenuConstants.PLUGINS_WEIGHT),
+		@Menu(label = DiffuseJMenu.MENU), @Menu(label = "Build Captioned Dataset", weight = DiffuseJMenu.BUILD_DATASET)})
 public class BuildDatasetCommand extends ContextCommand {
 
 	static final String CURRENT = "current image";
 	static final String ALL_OPEN = "all open images";
 	static final String FOLDER = "folder";
+	static final String TILE = "tile";
+	static final String ROI_CROPS = "roi-crops";
+	static final String SLICE_LABEL = "slice-label";
 
 	@Parameter
 	private LogService log;
@@ -48,8 +62,11 @@ public class BuildDatasetCommand extends ContextCommand {
 	@Parameter
 	private StatusService status;
 
-	@Parameter(required = false)
-	private UIService ui;
+	// Headings are message items: not macro keys, never recorded. Their names hold no '_' on purpose (see
+	// MacroKeysTest): a key must not be the tail of another name after '_'.
+
+	@Parameter(visibility = ItemVisibility.MESSAGE, persist = false, required = false)
+	private String inputHeading = "<html><b>Input</b>";
 
 	@Parameter(label = "Input", choices = {CURRENT, ALL_OPEN, FOLDER})
 	private String input = CURRENT;
@@ -57,20 +74,12 @@ public class BuildDatasetCommand extends ContextCommand {
 	@Parameter(label = "Image", required = false, persist = false)
 	private ImagePlus image;
 
-	@Parameter(label = "Image folder (input = folder)", style = "directory", required = false)
+	@Parameter(label = "Image folder", style = FileWidget.DIRECTORY_STYLE, required = false, persist = false,
+		description = "For input 'folder': every image in it that ImageJ can open")
 	private File folder;
 
 	@Parameter(label = "Include sub-folders")
 	private boolean recursive = false;
-
-	@Parameter(label = "Dataset folder", style = "directory")
-	private File out_dir;
-
-	@Parameter(label = "Formats", choices = {"invoke-jsonl", "caption-dir", "diffusers", "all"})
-	private String formats = "invoke-jsonl";
-
-	@Parameter(label = "If the folder holds a dataset", choices = {"refuse", "add", "replace"})
-	private String if_exists = "refuse";
 
 	@Parameter(label = "Planes", choices = {"all", "current-channel", "composite"})
 	private String planes = "all";
@@ -84,13 +93,20 @@ public class BuildDatasetCommand extends ContextCommand {
 	@Parameter(label = "Frames (t)", required = false)
 	private String frames = "";
 
+	@Parameter(visibility = ItemVisibility.MESSAGE, persist = false, required = false)
+	private String conversionHeading = "<html><b>8-bit conversion</b> (16/32-bit data)";
+
 	@Parameter(label = "8-bit contrast", choices = {"per-image", "per-stack", "display-range"})
 	private String normalization = "per-image";
 
-	@Parameter(label = "Saturated pixels (%)", min = "0", max = "99")
+	@Parameter(label = "Saturated pixels (%)", min = "0", max = "99",
+		description = "Percentile contrast: this share of pixels saturates (not used with display-range)")
 	private double saturation = 0.35;
 
-	@Parameter(label = "Sizing", choices = {"resize-crop", "tile", "roi-crops", "keep"})
+	@Parameter(visibility = ItemVisibility.MESSAGE, persist = false, required = false)
+	private String sizeHeading = "<html><b>Size</b>";
+
+	@Parameter(label = "Sizing", choices = {"resize-crop", TILE, ROI_CROPS, "keep"})
 	private String sizing = "resize-crop";
 
 	@Parameter(label = "Resolution (px)", min = "8", max = "8192")
@@ -111,8 +127,14 @@ public class BuildDatasetCommand extends ContextCommand {
 	@Parameter(label = "Write ROI masks (masked loss)")
 	private boolean masks = false;
 
+	@Parameter(visibility = ItemVisibility.MESSAGE, persist = false, required = false)
+	private String captionsHeading = "<html><b>Captions</b>";
+
 	@Parameter(label = "Trigger token", required = false)
 	private String token = "";
+
+	@Parameter(label = "Captions from", choices = {"template", SLICE_LABEL})
+	private String caption_source = "template";
 
 	@Parameter(label = "Caption template", required = false,
 		description = "Fields: {token} {title} {file} {slice_label} {index} {c} {z} {t} {channels} {slices} {frames} "
@@ -122,8 +144,8 @@ public class BuildDatasetCommand extends ContextCommand {
 	@Parameter(label = "Caption prefix", required = false)
 	private String caption_prefix = "";
 
-	@Parameter(label = "Captions from", choices = {"template", "slice-label"})
-	private String caption_source = "template";
+	@Parameter(visibility = ItemVisibility.MESSAGE, persist = false, required = false)
+	private String hygieneHeading = "<html><b>Duplicates and validation split</b>";
 
 	@Parameter(label = "Remove duplicates")
 	private boolean remove_duplicates = false;
@@ -137,14 +159,30 @@ public class BuildDatasetCommand extends ContextCommand {
 	@Parameter(label = "Split seed")
 	private long seed = 42;
 
+	@Parameter(visibility = ItemVisibility.MESSAGE, persist = false, required = false)
+	private String provenanceHeading = "<html><b>Provenance</b> (recorded in dataset.json)";
+
+	/** Not {@code source}: ImageJ's Macro.getValue would find {@code source=} inside {@code caption_source=}. */
 	@Parameter(label = "Image source (URL, DOI, instrument)", required = false)
-	private String source = "";
+	private String image_source = "";
 
 	@Parameter(label = "Licence (e.g. CC-BY-4.0)", required = false)
 	private String licence = "";
 
 	@Parameter(label = "Attribution", required = false)
 	private String attribution = "";
+
+	@Parameter(visibility = ItemVisibility.MESSAGE, persist = false, required = false)
+	private String outputHeading = "<html><b>Output</b>";
+
+	@Parameter(label = "Dataset folder", style = FileWidget.DIRECTORY_STYLE)
+	private File out_dir;
+
+	@Parameter(label = "Formats", choices = {"invoke-jsonl", "caption-dir", "diffusers", "all"})
+	private String formats = "invoke-jsonl";
+
+	@Parameter(label = "If the folder holds a dataset", choices = {"refuse", "add", "replace"})
+	private String if_exists = "refuse";
 
 	@Parameter(label = "Check the dataset for", choices = {"lora", "textual-inversion", "no check"})
 	private String check_for = "lora";
@@ -154,6 +192,24 @@ public class BuildDatasetCommand extends ContextCommand {
 
 	@Parameter(type = ItemIO.OUTPUT, label = "Dataset")
 	private String dataset_path;
+
+	/**
+	 * The inputs a choice of input, sizing and caption source does not use (for the dialog to leave out; their
+	 * values are kept, so a recorded macro still has every key).
+	 */
+	static Set<String> unusedInputs(String input, String sizing, String captionSource) {
+		Set<String> out = new LinkedHashSet<>();
+		if (!CURRENT.equals(input)) out.add("image");
+		if (!FOLDER.equals(input)) {
+			out.add("folder");
+			out.add("recursive");
+		}
+		if (!TILE.equals(sizing)) out.addAll(List.of("tile_overlap", "min_tile_std", "max_background"));
+		// ROIs come from open images only; the crops need them, masks may use them with any sizing
+		if (FOLDER.equals(input)) out.addAll(List.of("rois", "masks"));
+		if (SLICE_LABEL.equals(captionSource)) out.add("caption_template");
+		return out;
+	}
 
 	@Override
 	public void run() {
@@ -173,20 +229,19 @@ public class BuildDatasetCommand extends ContextCommand {
 			log.info(report);
 			status.showStatus("Dataset written to " + dataset_path);
 		}
-		catch (IOException | IllegalArgumentException | CancellationException e) {
-			fail(e.getMessage());
+		catch (CancellationException e) {
+			report = "cancelled; nothing was written (an interrupted build never looks complete)";
+			Stops.cancelled(this, log, status, "Build Captioned Dataset", report);
+		}
+		catch (IOException | IllegalArgumentException e) {
+			report = e.getMessage();
+			Stops.failed(this, log, "Build Captioned Dataset", report);
 		}
 	}
 
-	private void fail(String message) {
-		report = message;
-		log.error(message);
-		if (ui != null && !ui.isHeadless()) ui.showDialog(message, "Build Captioned Dataset", DialogPrompt.MessageType.ERROR_MESSAGE);
-		cancel(message);
-	}
-
 	DatasetOptions options() {
-		if (out_dir == null) throw new IllegalArgumentException("choose a dataset folder (out_dir)");
+		if (out_dir == null || out_dir.getPath().isBlank()) throw new IllegalArgumentException(
+			"choose a dataset folder (out_dir)");
 		DatasetOptions o = new DatasetOptions();
 		o.formats = formats;
 		o.ifExists = if_exists;
@@ -210,7 +265,7 @@ public class BuildDatasetCommand extends ContextCommand {
 		o.nearDuplicateDistance = near_duplicate_distance;
 		o.validationFraction = validation_fraction;
 		o.seed = seed;
-		o.source = nz(source);
+		o.source = nz(image_source);
 		o.licence = nz(licence);
 		o.attribution = nz(attribution);
 		return o;
@@ -220,7 +275,8 @@ public class BuildDatasetCommand extends ContextCommand {
 		List<ImageSource> out = new ArrayList<>();
 		switch (input) {
 			case FOLDER -> {
-				if (folder == null) throw new IllegalArgumentException("input is 'folder' but no folder was chosen");
+				if (folder == null || folder.getPath().isBlank()) throw new IllegalArgumentException(
+					"input is 'folder' but no image folder was chosen (folder)");
 				return ImageSource.folder(folder.toPath(), recursive);
 			}
 			case ALL_OPEN -> {
@@ -242,7 +298,7 @@ public class BuildDatasetCommand extends ContextCommand {
 
 	/** ROIs are only handed on where they are used: ROI crops and masks. */
 	private List<Roi> rois(ImagePlus imp) {
-		if (!masks && !sizing.equals("roi-crops")) return List.of();
+		if (!masks && !sizing.equals(ROI_CROPS)) return List.of();
 		if (rois.equals("ROI Manager")) {
 			RoiManager rm = RoiManager.getInstance();
 			if (rm == null || rm.getCount() == 0) return List.of();

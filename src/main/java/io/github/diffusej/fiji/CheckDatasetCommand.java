@@ -7,7 +7,10 @@ import org.scijava.ItemIO;
 import org.scijava.command.Command;
 import org.scijava.command.ContextCommand;
 import org.scijava.log.LogService;
+import org.scijava.menu.MenuConstants;
+import org.scijava.plugin.Menu;
 import org.scijava.plugin.Parameter;
+import org.scijava.widget.FileWidget;
 import org.scijava.plugin.Plugin;
 
 import io.github.diffusej.data.Dataset;
@@ -15,13 +18,18 @@ import io.github.diffusej.data.DatasetCheck;
 import io.github.diffusej.data.DatasetReader;
 
 /** Plugins>DiffuseJ>Check Dataset: what is likely to go wrong when training on a dataset. */
-@Plugin(type = Command.class, menuPath = "Plugins>DiffuseJ>Check Dataset", headless = true, label = "Check Dataset")
+@Plugin(type = Command.class, headless = true, label = "Check Dataset",
+	description = "warnings before training: too few images, low variety, captions without the trigger, small images",
+	menu = {@Menu(label = MenuConstants.PLUGINS_LABEL, weight = MenuConstants.PLUGINS_WEIGHT),
+		@Menu(label = DiffuseJMenu.MENU), @Menu(label = "Check Dataset", weight = DiffuseJMenu.CHECK_DATASET)})
 public class CheckDatasetCommand extends ContextCommand {
 
 	@Parameter
 	private LogService log;
 
-	@Parameter(label = "Dataset (folder, data.jsonl or metadata.jsonl)", style = "both")
+	/** A folder chooser: Fiji's file dialog for any other style picks files only (a .jsonl's folder reads it). */
+	@Parameter(label = "Dataset folder", style = FileWidget.DIRECTORY_STYLE, persist = false,
+		description = "A DiffuseJ dataset, or a folder with data.jsonl, metadata.jsonl or x.png + x.txt pairs")
 	private File dataset;
 
 	@Parameter(label = "Method", choices = {"lora", "textual-inversion"})
@@ -48,8 +56,7 @@ public class CheckDatasetCommand extends ContextCommand {
 		}
 		catch (IOException | IllegalArgumentException e) {
 			report = e.getMessage();
-			log.error(report);
-			cancel(report);
+			Stops.failed(this, log, "Check Dataset", report);
 		}
 	}
 }

@@ -1,5 +1,6 @@
 package io.github.diffusej.fiji;
 
+import io.github.diffusej.Durations;
 import io.github.diffusej.generate.GeneratedImage;
 import io.github.diffusej.generate.ResultStack;
 import io.github.diffusej.generate.TextToImage;
@@ -31,6 +32,9 @@ final class GenerationProgress implements TextToImage.Listener {
 	private final boolean gui;
 	private final List<Path> saved = new ArrayList<>();
 	private ImagePlus preview;
+	private int images;
+	private long start;
+	private int startDone = -1;
 
 	/**
 	 * @param outputDir where PNGs go (null: not saved)
@@ -52,9 +56,23 @@ final class GenerationProgress implements TextToImage.Listener {
 	public void progress(int done, int total, String message) {
 		if (status != null) {
 			if (total > 0) status.showProgress(done, total);
-			status.showStatus(message);
+			status.showStatus(withEta(done, total, message));
 		}
 		if (gui && total > 0) IJ.showProgress(done, total);
+	}
+
+	/** The status line: the message and, once a step is done, the time left at the pace so far. */
+	String withEta(int done, int total, String message) {
+		if (total <= 0) return message;
+		long now = System.nanoTime();
+		if (startDone < 0 || done < startDone) {
+			// the clock starts at the first step reported: loading the model is not part of the pace
+			start = now;
+			startDone = done;
+			return message;
+		}
+		double left = Durations.remaining((now - start) / 1e9, done - startDone, total - startDone);
+		return Double.isNaN(left) ? message : message + " (ETA " + Durations.format(left) + ")";
 	}
 
 	@Override
@@ -64,6 +82,7 @@ final class GenerationProgress implements TextToImage.Listener {
 
 	@Override
 	public void imageDone(int index, GeneratedImage image) {
+		images++;
 		if (outputDir != null) {
 			try {
 				saved.add(ResultStack.savePng(image, outputDir, prefix, index));
@@ -104,6 +123,24 @@ final class GenerationProgress implements TextToImage.Listener {
 		preview.setProperty("Info", finished.getProperty("Info"));
 		preview.setTitle(title);
 		if (status != null) status.clearStatus();
+		return preview;
+	}
+
+	/**
+	 * After a cancel: the preview window (the images made so far, in the order they were made) says so in its title,
+	 * so it is not taken for a finished result.
+	 */
+	void cancelled(int total) {
+		if (preview != null) preview.setTitle(title + " (cancelled: " + images + " of " + total + " images)");
+	}
+
+	/** Images finished so far. */
+	int images() {
+		return images;
+	}
+
+	/** The preview window's image, or null when none was shown. */
+	ImagePlus preview() {
 		return preview;
 	}
 

@@ -11,7 +11,10 @@ import org.scijava.app.StatusService;
 import org.scijava.command.Command;
 import org.scijava.command.ContextCommand;
 import org.scijava.log.LogService;
+import org.scijava.menu.MenuConstants;
+import org.scijava.plugin.Menu;
 import org.scijava.plugin.Parameter;
+import org.scijava.widget.FileWidget;
 import org.scijava.plugin.Plugin;
 
 import io.github.diffusej.data.Dataset;
@@ -23,8 +26,10 @@ import io.github.diffusej.data.DatasetStack;
  * labels (Image>Stacks>Set Label or a macro), then Save Stack Captions to Dataset; or build a new dataset from
  * the stack with captions from slice labels.
  */
-@Plugin(type = Command.class, menuPath = "Plugins>DiffuseJ>Open Dataset as Stack", headless = true,
-	label = "Open Dataset as Stack")
+@Plugin(type = Command.class, headless = true, label = "Open Dataset as Stack",
+	description = "a dataset as an RGB stack with the captions as slice labels",
+	menu = {@Menu(label = MenuConstants.PLUGINS_LABEL, weight = MenuConstants.PLUGINS_WEIGHT),
+		@Menu(label = DiffuseJMenu.MENU), @Menu(label = "Open Dataset as Stack", weight = DiffuseJMenu.OPEN_AS_STACK)})
 public class OpenDatasetAsStackCommand extends ContextCommand {
 
 	@Parameter
@@ -33,7 +38,9 @@ public class OpenDatasetAsStackCommand extends ContextCommand {
 	@Parameter
 	private StatusService status;
 
-	@Parameter(label = "Dataset (folder, data.jsonl or metadata.jsonl)", style = "both")
+	/** The only input, so Fiji asks with its chooser: the directory style makes that a folder chooser. */
+	@Parameter(label = "Dataset folder", style = FileWidget.DIRECTORY_STYLE, persist = false,
+		description = "A DiffuseJ dataset, or a folder with data.jsonl, metadata.jsonl or x.png + x.txt pairs")
 	private File dataset;
 
 	@Parameter(type = ItemIO.OUTPUT)
@@ -47,9 +54,11 @@ public class OpenDatasetAsStackCommand extends ContextCommand {
 			stack = DatasetStack.open(ds, new DatasetStatusProgress(status, this::isCanceled));
 			status.showStatus("Opened " + ds.size() + " items of " + ds.location());
 		}
-		catch (IOException | IllegalArgumentException | CancellationException e) {
-			log.error(e.getMessage());
-			cancel(e.getMessage());
+		catch (CancellationException e) {
+			Stops.cancelled(this, log, status, "Open Dataset as Stack", "cancelled");
+		}
+		catch (IOException | IllegalArgumentException e) {
+			Stops.failed(this, log, "Open Dataset as Stack", e.getMessage());
 		}
 	}
 }

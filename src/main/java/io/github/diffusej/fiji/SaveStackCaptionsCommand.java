@@ -8,6 +8,8 @@ import org.scijava.ItemIO;
 import org.scijava.command.Command;
 import org.scijava.command.ContextCommand;
 import org.scijava.log.LogService;
+import org.scijava.menu.MenuConstants;
+import org.scijava.plugin.Menu;
 import org.scijava.plugin.Parameter;
 import org.scijava.plugin.Plugin;
 
@@ -15,8 +17,10 @@ import io.github.diffusej.data.Dataset;
 import io.github.diffusej.data.DatasetStack;
 
 /** Plugins>DiffuseJ>Save Stack Captions to Dataset: slice labels of a stack from Open Dataset as Stack become captions. */
-@Plugin(type = Command.class, menuPath = "Plugins>DiffuseJ>Save Stack Captions to Dataset", headless = true,
-	label = "Save Stack Captions to Dataset")
+@Plugin(type = Command.class, headless = true, label = "Save Stack Captions to Dataset",
+	description = "the slice labels of a stack from Open Dataset as Stack become the dataset's captions",
+	menu = {@Menu(label = MenuConstants.PLUGINS_LABEL, weight = MenuConstants.PLUGINS_WEIGHT),
+		@Menu(label = DiffuseJMenu.MENU), @Menu(label = "Save Stack Captions to Dataset", weight = DiffuseJMenu.SAVE_CAPTIONS)})
 public class SaveStackCaptionsCommand extends ContextCommand {
 
 	@Parameter
@@ -37,8 +41,7 @@ public class SaveStackCaptionsCommand extends ContextCommand {
 		}
 		catch (IOException | IllegalArgumentException e) {
 			report = e.getMessage();
-			log.error(report);
-			cancel(report);
+			Stops.failed(this, log, "Save Stack Captions to Dataset", report);
 		}
 	}
 }

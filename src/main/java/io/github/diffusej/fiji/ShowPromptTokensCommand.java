@@ -10,6 +10,8 @@ import org.scijava.ItemIO;
 import org.scijava.command.Command;
 import org.scijava.command.ContextCommand;
 import org.scijava.log.LogService;
+import org.scijava.menu.MenuConstants;
+import org.scijava.plugin.Menu;
 import org.scijava.plugin.Parameter;
 import org.scijava.plugin.Plugin;
 import org.scijava.widget.FileWidget;
@@ -20,7 +22,10 @@ import org.scijava.widget.FileWidget;
  * embedding triggers were recognised, and look-alikes (wrong case, unknown {@code <tokens>}). Only the
  * tokenizer is read, so it is instant even for large models. The report is the output and goes to the log.
  */
-@Plugin(type = Command.class, menuPath = "Plugins>DiffuseJ>Show Prompt Tokens", headless = true)
+@Plugin(type = Command.class, headless = true,
+	description = "how a prompt is tokenized: the 75-token window, split words, recognised trigger tokens",
+	menu = {@Menu(label = MenuConstants.PLUGINS_LABEL, weight = MenuConstants.PLUGINS_WEIGHT),
+		@Menu(label = DiffuseJMenu.MENU), @Menu(label = "Show Prompt Tokens", weight = DiffuseJMenu.PROMPT_TOKENS)})
 public class ShowPromptTokensCommand extends ContextCommand {
 
 	@Parameter
@@ -30,7 +35,8 @@ public class ShowPromptTokensCommand extends ContextCommand {
 		description = "A diffusers folder (its tokenizer/ is used) or a single .safetensors checkpoint")
 	private File model;
 
-	@Parameter(label = "Tokenizer folder (single files)", style = FileWidget.DIRECTORY_STYLE, required = false)
+	@Parameter(label = "Tokenizer folder (single files)", style = FileWidget.DIRECTORY_STYLE, required = false,
+		persist = false)
 	private File tokenizer_dir;
 
 	@Parameter(label = "Prompt")
@@ -52,8 +58,7 @@ public class ShowPromptTokensCommand extends ContextCommand {
 			if (!GraphicsEnvironment.isHeadless()) IJ.log(report);
 		}
 		catch (IOException | IllegalArgumentException | IllegalStateException e) {
-			cancel(e.getMessage());
-			log.error("Show Prompt Tokens: " + e.getMessage());
+			Stops.failed(this, log, "Show Prompt Tokens", e.getMessage());
 		}
 	}
 }

@@ -1,8 +1,10 @@
 package io.github.diffusej.generate;
 
 import ai.djl.Device;
-import com.google.gson.JsonElement;
+import io.github.diffusej.model.Configs;
 import io.github.diffusej.model.StableDiffusionModel;
+import io.github.diffusej.model.unet.UNet2DConditionConfig;
+import io.github.diffusej.model.vae.AutoencoderKLConfig;
 import io.github.diffusej.model.loader.LoadOptions;
 import io.github.diffusej.model.loader.ModelFiles;
 import io.github.diffusej.model.loader.ModelLoader;
@@ -12,6 +14,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 
 /**
  * Comparison grids: rows are seeds ({@code request.seed()}, {@code +1}, ... {@code request.count()} of them),
@@ -21,7 +24,7 @@ import java.util.function.Consumer;
  *
  * @param images the cells in row-major order (row 0 = first seed, all columns; then row 1, ...)
  * @param rowLabels one per row ("seed 42")
- * @param columnLabels one per column (the prompt, or "name @ 0.5")
+ * @param columnLabels one per column (the whole prompt, or "name @ 0.5")
  */
 public record Grid(List<GeneratedImage> images, List<String> rowLabels, List<String> columnLabels) {
 
@@ -77,7 +80,7 @@ public record Grid(List<GeneratedImage> images, List<String> rowLabels, List<Str
 		Device device, TextToImage.Listener listener, Consumer<String> log) throws IOException
 	{
 		if (kind != Kind.NONE) check(request, kind, prompts, loraWeights);
-		checkSizeBeforeLoading(request);
+		request = checkBeforeLoading(request, device);
 		listener.progress(0, -1, "Loading " + request.model());
 		try (StableDiffusionModel model = TextToImage.load(request, device, log)) {
 			return switch (kind) {
@@ -93,7 +96,7 @@ public record Grid(List<GeneratedImage> images, List<String> rowLabels, List<Str
 		throws IOException
 	{
 		TextToImage.prepare(model, request);
-		return run(model, request, List.of(request), List.of(shorten(request.prompt())), null, listener);
+		return run(model, request, List.of(request), List.of(request.prompt()), null, null, listener);
 	}
 
 	/** Seeds x prompts with a loaded model; the request's embeddings and LoRAs are applied first. */
@@ -103,19 +106,18 @@ public record Grid(List<GeneratedImage> images, List<String> rowLabels, List<Str
 		check(request, Kind.SEEDS_X_PROMPTS, prompts, null);
 		TextToImage.prepare(model, request);
 		List<GenerationRequest> columns = prompts.stream().map(request::withPrompt).toList();
-		List<String> labels = prompts.stream().map(Grid::shorten).toList();
-		return run(model, request, columns, labels, null, listener);
+		return run(model, request, columns, prompts, null, null, listener);
 	}
 
 	/**
 	 * Seeds x weights of the request's first LoRA (its own weight is replaced by each column's; other LoRAs keep
-	 * theirs) with a loaded model. The model keeps the last column's LoRAs applied.
+	 * theirs) with a loaded model. The files are applied once; each column re-weights the swept file's adapters
+	 * by name. The model keeps the last column's LoRA weights applied.
 	 */
 	public static Grid seedsByLoraWeights(StableDiffusionModel model, GenerationRequest request, double[] weights,
 		TextToImage.Listener listener) throws IOException
 	{
 		check(request, Kind.SEEDS_X_LORA_WEIGHTS, null, weights);
-		TextToImage.prepare(model, request.withLoras(List.of())); // embeddings only; LoRAs per column below
 		GenerationRequest.LoraRef swept = request.loras().get(0);
 		String name = GenerationRequest.stem(swept.file());
 		List<GenerationRequest> columns = new ArrayList<>();
@@ -126,25 +128,30 @@ public record Grid(List<GeneratedImage> images, List<String> rowLabels, List<Str
 			columns.add(request.withLoras(refs));
 			labels.add(name + " @ " + GenerationRequest.fmt(w));
 		}
-		return run(model, request, columns, labels, labels, listener);
+		TextToImage.prepare(model, columns.get(0));
+		return run(model, request, columns, labels, labels,
+			c -> LoraWeights.setWeight(model, 0, swept.file(), weights[c]), listener);
 	}
 
-	/** One generate call per column; cells are relabelled with the column when {@code cellSuffixes} is given. */
+	/**
+	 * One generate call per column; cells are relabelled with the column when {@code cellSuffixes} is given, and
+	 * {@code beforeColumn} (if any) prepares the model for each column.
+	 */
 	private static Grid run(StableDiffusionModel model, GenerationRequest request, List<GenerationRequest> columns,
-		List<String> columnLabels, List<String> cellSuffixes, TextToImage.Listener listener) throws IOException
+		List<String> columnLabels, List<String> cellSuffixes, IntConsumer beforeColumn, TextToImage.Listener listener)
 	{
 		int rows = request.count(), cols = columns.size();
 		GeneratedImage[] cells = new GeneratedImage[rows * cols];
 		for (int c = 0; c < cols; c++) {
 			GenerationRequest column = columns.get(c);
-			if (cellSuffixes != null) LoraWeights.apply(model, column.loras());
+			if (beforeColumn != null) beforeColumn.accept(c);
 			int col = c;
 			TextToImage.Listener inColumn = new TextToImage.Listener() {
 
 				@Override
 				public void progress(int done, int total, String message) {
 					listener.progress(col * total + done, cols * total, cols == 1 ? message : "Column " + (col + 1) +
-						"/" + cols + " (" + columnLabels.get(col) + "), " + message);
+						"/" + cols + " (" + shorten(columnLabels.get(col)) + "), " + message);
 				}
 
 				@Override
@@ -190,17 +197,42 @@ public record Grid(List<GeneratedImage> images, List<String> rowLabels, List<Str
 	}
 
 	/**
-	 * Fails fast, from the model's configs alone, on a size its VAE cannot make, instead of after loading
-	 * gigabytes of weights ({@link TextToImage#generate} checks the same after loading).
+	 * Fails fast, from the model's configs alone, on a folder that is no model or a size its VAE cannot make,
+	 * instead of after loading gigabytes of weights ({@link TextToImage#generate} checks the same after loading).
 	 */
-	static void checkSizeBeforeLoading(GenerationRequest r) throws IOException {
+	public static void checkSizeBeforeLoading(GenerationRequest r) throws IOException {
+		checkBeforeLoading(r, null);
+	}
+
+	/**
+	 * Like {@link #checkSizeBeforeLoading}, and with a {@code device} also whether the request fits in memory
+	 * there (weights included, sizes from the weight headers); returns the request with a size of 0 replaced by
+	 * the model's native size.
+	 */
+	static GenerationRequest checkBeforeLoading(GenerationRequest r, Device device) throws IOException {
 		try (ModelFiles files = ModelLoader.open(r.model(), LoadOptions.defaults().withTokenizerDir(r.tokenizer()))) {
-			JsonElement blocks = files.vae().config().get("block_out_channels");
-			int scale = blocks != null && blocks.isJsonArray() ? 1 << (blocks.getAsJsonArray().size() - 1) : 1;
+			UNet2DConditionConfig unet = Configs.parse(files.unet().config(), UNet2DConditionConfig.class,
+				files.unet().configOrigin());
+			AutoencoderKLConfig vae = Configs.parse(files.vae().config(), AutoencoderKLConfig.class,
+				files.vae().configOrigin());
+			int side = GenerationLimits.nativeSize(unet, vae);
+			GenerationRequest sized = r.withSize(r.width() == 0 ? side : r.width(), r.height() == 0 ? side : r.height());
+			int scale = GenerationLimits.vaeFactor(vae);
 			int multiple = 8 * scale;
-			if (r.width() % multiple != 0 || r.height() % multiple != 0) throw new IllegalArgumentException(
+			if (sized.width() % multiple != 0 || sized.height() % multiple != 0) throw new IllegalArgumentException(
 				"width and height must be multiples of " + multiple + " (8 x the VAE factor " + scale +
-					") for this model, not " + r.width() + "x" + r.height());
+					") for this model, not " + sized.width() + "x" + sized.height());
+			if (device == null) return sized;
+			int bytes = StableDiffusionModel.defaultDtype(device).getNumOfBytes();
+			long weights = 0;
+			for (var c : files.components().values())
+				for (String k : c.weights().keys()) {
+					long n = 1;
+					for (long d : c.weights().shape(k)) n = GenerationLimits.mul(n, d);
+					weights = GenerationLimits.add(weights, GenerationLimits.mul(n, bytes));
+				}
+			GenerationLimits.check(sized, unet, vae, weights, false, bytes, device);
+			return sized;
 		}
 	}
 

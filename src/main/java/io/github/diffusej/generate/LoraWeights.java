@@ -2,154 +2,146 @@ package io.github.diffusej.generate;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.github.diffusej.export.LoraFile;
 import io.github.diffusej.export.LoraLayer;
+import io.github.diffusej.model.Embedding;
 import io.github.diffusej.model.StableDiffusionModel;
+import io.github.diffusej.model.adapter.DoraAdapter;
 import io.github.diffusej.model.adapter.LoraAdapter;
 import io.github.diffusej.model.nn.AdaptableLayer;
 import io.github.diffusej.model.nn.LayerAdapter;
+import io.github.diffusej.model.nn.Module;
+import io.github.diffusej.model.nn.Network;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.WeakHashMap;
 
 /**
- * Applies LoRA/DoRA files to a loaded model for inference. Each adapted layer gets one adapter that holds the
- * effective weight of all files applied to it, computed once:
+ * Applies LoRA/DoRA files to a loaded model, through the same named-adapter mechanism training uses
+ * ({@link AdaptableLayer}): file {@code i} becomes a frozen adapter named {@link #adapterName(int, Path)} on each
+ * layer it adapts, with the file's multiplier as its weight, in file order. So
  * <ul>
- * <li>LoRA: {@code W' = W + Σ m·(alpha/r)·up@down} (conv: {@code up[out,r,1,1]} composed with
- * {@code down[r,in,kh,kw]});</li>
- * <li>DoRA: {@code V = W + (alpha/r)·up@down}, {@code W_dora = magnitude · V / ||V||} (norm per input column for
- * LyCORIS' {@code dora_scale [1, in]}, per output row for PEFT's magnitude), blended by the multiplier
- * {@code m}: {@code W' = W + m·(W_dora − W)}.</li>
+ * <li>LoRA: {@code W' = W + m·(alpha/r)·up@down} (conv: {@code up [out, r, 1, 1]} composed with
+ * {@code down [r, in, kh, kw]});</li>
+ * <li>DoRA: {@code W' = W + m·(D(W) − W)} with {@link DoraAdapter}'s {@code D} on the effective weight so far
+ * (norm per input channel for kohya's {@code dora_scale [1, in(, 1, 1)]}, per output channel for PEFT's
+ * magnitude).</li>
  * </ul>
- * Removing the adapters restores the base weights exactly (they are never modified).
+ * The frozen adapters are folded once into a cached weight per layer (rebuilt when a weight changes, e.g. by
+ * {@link #setWeight} in a grid). Other adapters on the same layers (a LoRA being trained) are left alone. Removing
+ * the files restores the base weights exactly. Embeddings bundled in a file ({@code bundle_emb.*}) are added to the
+ * model's tokens while the file is applied.
  */
 public final class LoraWeights {
 
+	private static final String PREFIX = "lora-file:";
+
+	/** Bundled embedding tokens added per model by {@link #apply}, removed again by {@link #remove}. */
+	private static final Map<StableDiffusionModel, List<String>> BUNDLED = new WeakHashMap<>();
+
 	private LoraWeights() {}
 
-	/**
-	 * Reads, resolves and applies {@code files} with their multipliers, replacing LoRAs applied before; returns
-	 * the number of adapted layers. Nothing is attached when any file does not fit the model.
-	 */
-	public static int apply(StableDiffusionModel model, List<GenerationRequest.LoraRef> files) throws IOException {
-		remove(model);
-		Map<AdaptableLayer, List<Term>> terms = new LinkedHashMap<>();
-		for (GenerationRequest.LoraRef ref : files) {
-			LoraFile.Contents c = LoraFile.read(ref.file());
-			for (LoraLayer l : LoraFile.resolve(c, model.adaptableLayers())) {
-				AdaptableLayer layer = model.network(l.component()).layer(l.module());
-				terms.computeIfAbsent(layer, k -> new ArrayList<>()).add(new Term(l, (float) ref.weight()));
-			}
-		}
-		for (Map.Entry<AdaptableLayer, List<Term>> e : terms.entrySet()) {
-			e.getKey().setAdapter(new MergedAdapter(e.getValue()));
-		}
-		return terms.size();
+	/** The adapter name of the {@code index}-th file of a request. */
+	public static String adapterName(int index, Path file) {
+		return PREFIX + index + ":" + file.getFileName();
 	}
 
-	/** Removes every LoRA applied by {@link #apply}; returns how many layers were restored. */
-	public static int remove(StableDiffusionModel model) {
+	/**
+	 * Reads, resolves and applies {@code files} with their multipliers, replacing files applied before; returns
+	 * the number of adapted layers. Nothing is attached when any file does not fit the model.
+	 */
+	public static synchronized int apply(StableDiffusionModel model, List<GenerationRequest.LoraRef> files)
+		throws IOException
+	{
+		remove(model);
+		List<List<LoraLayer>> resolved = new ArrayList<>();
+		List<Embedding> bundled = new ArrayList<>();
+		for (GenerationRequest.LoraRef ref : files) {
+			resolved.add(LoraFile.resolve(LoraFile.read(ref.file()), model.adaptableLayers()));
+			for (Embedding e : LoraFile.readBundledEmbeddings(ref.file()))
+				if (!model.extraTokens().contains(e.token())) bundled.add(e);
+		}
+		List<String> added = new ArrayList<>();
+		try {
+			for (Embedding e : bundled) {
+				model.addEmbedding(e);
+				added.add(e.token());
+			}
+		}
+		catch (IllegalArgumentException e) {
+			for (String t : added) model.removeToken(t);
+			throw new IOException(e.getMessage(), e);
+		}
+		BUNDLED.put(model, added);
+		Set<AdaptableLayer> adapted = new HashSet<>();
+		NDManager m = model.manager();
+		for (int i = 0; i < files.size(); i++) {
+			String name = adapterName(i, files.get(i).file());
+			for (LoraLayer l : resolved.get(i)) {
+				AdaptableLayer layer = model.network(l.component()).layer(l.module());
+				layer.addAdapter(name, frozenAdapter(layer, l, m), files.get(i).weight());
+				adapted.add(layer);
+			}
+		}
+		return adapted.size();
+	}
+
+	/** The frozen adapter of one file layer, its tensors float32 in {@code m}. */
+	private static LayerAdapter frozenAdapter(AdaptableLayer layer, LoraLayer l, NDManager m) {
+		NDArray down = m.create(l.down(), new Shape(l.downShape()));
+		NDArray up = m.create(l.up(), new Shape(l.upShape()));
+		double alpha = l.alpha(); // NaN (absent) or 0 means alpha = rank, as LoraLayer#scale says
+		if (l.dora() == null) return LoraAdapter.of(layer, down, up, alpha, false);
+		NDArray mag = m.create(l.dora(), new Shape(l.doraShape()));
+		return DoraAdapter.of(layer, down, up, mag, alpha, false, true);
+	}
+
+	/**
+	 * Changes the multiplier of the {@code index}-th applied file on every layer it adapts (a grid's LoRA-weight
+	 * sweep); returns the number of layers.
+	 */
+	public static synchronized int setWeight(StableDiffusionModel model, int index, Path file, double weight) {
+		String name = adapterName(index, file);
 		int n = 0;
-		for (var net : List.of(model.unet(), model.textEncoder()))
-			for (var layer : net.modules().values())
-				if (layer instanceof AdaptableLayer l && l.adapter() instanceof MergedAdapter a) {
-					l.removeAdapter();
-					a.close();
-					n++;
-				}
+		for (AdaptableLayer l : layers(model))
+			if (l.adapter(name) != null) {
+				l.setAdapterWeight(name, weight);
+				n++;
+			}
+		if (n == 0) throw new IllegalArgumentException("LoRA " + file + " is not applied as file " + index);
 		return n;
 	}
 
-	private record Term(LoraLayer layer, float multiplier) {}
-
-	/** The adapter: the layer's own op with the effective weight. */
-	private static final class MergedAdapter implements LayerAdapter {
-
-		private final List<Term> terms;
-		private NDArray merged;
-
-		MergedAdapter(List<Term> terms) {
-			this.terms = terms;
-		}
-
-		@Override
-		public NDArray forward(AdaptableLayer layer, NDArray x) {
-			NDArray w = mergedWeight(layer);
-			if (w.getDataType() != x.getDataType()) {
-				w = w.toType(x.getDataType(), false);
-				w.attach(x.getManager());
+	/** Removes every file applied by {@link #apply} (and its bundled embeddings); returns how many layers were restored. */
+	public static synchronized int remove(StableDiffusionModel model) {
+		int n = 0;
+		for (AdaptableLayer l : layers(model)) {
+			boolean any = false;
+			for (String name : List.copyOf(l.adapters().keySet())) {
+				if (!name.startsWith(PREFIX)) continue;
+				LayerAdapter a = l.removeAdapter(name);
+				a.tensors().values().forEach(NDArray::close);
+				any = true;
 			}
-			return layer.apply(x, w);
+			if (any) n++;
 		}
+		List<String> tokens = BUNDLED.remove(model);
+		if (tokens != null)
+			for (String t : tokens) model.removeToken(t);
+		return n;
+	}
 
-		@Override
-		public synchronized NDArray mergedWeight(AdaptableLayer layer) {
-			if (merged != null) return merged;
-			NDArray base = layer.weight().array();
-			NDManager m = base.getManager();
-			DataType dtype = base.getDataType();
-			try (NDManager scratch = m.newSubManager()) {
-				NDArray w = base.toType(DataType.FLOAT32, true);
-				w.attach(scratch);
-				NDArray out = w;
-				for (Term t : terms) {
-					LoraLayer l = t.layer();
-					int r = l.rank();
-					NDArray delta = LoraAdapter.deltaWeight(scratch.create(l.up(), new Shape(l.outFeatures(), r)),
-						scratch.create(l.down(), new Shape(r, l.down().length / r)), l.scale(), w.getShape());
-					if (l.dora() == null) out = out.add(delta.mul(t.multiplier()));
-					else out = out.add(dora(scratch, l, w, delta).sub(w).mul(t.multiplier()));
-				}
-				merged = out.toType(dtype, true);
-				merged.attach(m);
-			}
-			return merged;
-		}
-
-		/**
-		 * DoRA as the files mean it: LyCORIS/kohya {@code dora_scale [1, in(, 1, 1)]} divides by the norm of each
-		 * input channel over outputs and kernel positions; PEFT's per-output magnitude by each output row's norm.
-		 * (Conv layers differ from {@link io.github.diffusej.model.adapter.DoraAdapter}'s INPUT_COLUMN, which keeps
-		 * kernel positions apart, hence this small file-specific version.)
-		 */
-		private static NDArray dora(NDManager m, LoraLayer l, NDArray w, NDArray scaledDelta) {
-			NDArray v = w.add(scaledDelta);
-			long out = w.getShape().get(0);
-			NDArray norm;
-			NDArray magnitude;
-			if (l.doraPerOutput()) {
-				norm = v.reshape(out, -1).norm(new int[] {1}, true); // [out, 1]
-				magnitude = m.create(l.dora(), new Shape(out, 1));
-			}
-			else {
-				// LyCORIS dora_scale [1, in]: the norm of each input column over outputs (and kernel positions).
-				long in = w.getShape().get(1);
-				NDArray cols = w.getShape().dimension() == 2 ? v.transpose() : v.transpose(1, 0, 2, 3);
-				cols = cols.reshape(in, -1);
-				norm = cols.norm(new int[] {1}, true).transpose(); // [1, in]
-				magnitude = m.create(l.dora(), new Shape(1, in));
-			}
-			NDArray scale = magnitude.div(norm);
-			if (w.getShape().dimension() == 4) {
-				long[] s = scale.getShape().getShape();
-				scale = scale.reshape(s[0], s[1], 1, 1);
-			}
-			return v.mul(scale);
-		}
-
-		synchronized void close() {
-			if (merged != null) merged.close();
-			merged = null;
-		}
-
-		@Override
-		public Map<String, NDArray> tensors() {
-			return Map.of();
-		}
+	private static List<AdaptableLayer> layers(StableDiffusionModel model) {
+		List<AdaptableLayer> out = new ArrayList<>();
+		for (Network net : List.of(model.unet(), model.textEncoder()))
+			for (Module mod : net.modules().values())
+				if (mod instanceof AdaptableLayer l) out.add(l);
+		return out;
 	}
 }

@@ -28,6 +28,17 @@ public final class PngWithText {
 	private PngWithText() {}
 
 	public static void write(Path file, BufferedImage image, Map<String, String> text) throws IOException {
+		write(file, image, text, true);
+	}
+
+	/** {@link #write} that never replaces: throws {@link java.nio.file.FileAlreadyExistsException} instead. */
+	public static void writeNew(Path file, BufferedImage image, Map<String, String> text) throws IOException {
+		write(file, image, text, false);
+	}
+
+	private static void write(Path file, BufferedImage image, Map<String, String> text, boolean replace)
+		throws IOException
+	{
 		Iterator<ImageWriter> it = ImageIO.getImageWritersByFormatName("png");
 		if (!it.hasNext()) throw new IOException("no PNG writer available");
 		ImageWriter writer = it.next();
@@ -53,12 +64,14 @@ public final class PngWithText {
 			catch (IIOInvalidTreeException e) {
 				throw new IOException("cannot store PNG text: " + e.getMessage(), e);
 			}
-			AtomicFiles.writeStream(file, out -> {
+			AtomicFiles.StreamContent content = out -> {
 				try (ImageOutputStream ios = new MemoryCacheImageOutputStream(out)) {
 					writer.setOutput(ios);
 					writer.write(null, new IIOImage(image, null, meta), null);
 				}
-			});
+			};
+			if (replace) AtomicFiles.writeStream(file, content);
+			else AtomicFiles.writeNewStream(file, content);
 		}
 		finally {
 			writer.dispose();

@@ -1,7 +1,9 @@
 package io.github.diffusej.generate;
 
 import io.github.diffusej.engine.Engines;
+import io.github.diffusej.model.Configs;
 import io.github.diffusej.model.Embedding;
+import io.github.diffusej.model.clip.CLIPTextConfig;
 import io.github.diffusej.export.EmbeddingFile;
 import io.github.diffusej.model.loader.LoadOptions;
 import io.github.diffusej.model.loader.ModelFiles;
@@ -31,14 +33,26 @@ public final class PromptCheck {
 		if (model == null) throw new IllegalArgumentException("no model given: choose a diffusers folder or a .safetensors file");
 		Engines.ensureOffline();
 		Path dir;
+		int width;
 		try (ModelFiles files = ModelLoader.open(model, LoadOptions.defaults().withTokenizerDir(tokenizerDir))) {
 			dir = files.tokenizerDir();
+			width = Configs.parse(files.textEncoder().config(), CLIPTextConfig.class, files.textEncoder().configOrigin())
+				.hiddenSize();
 		}
 		List<Embedding> loaded = new ArrayList<>();
 		for (GenerationRequest.EmbeddingRef e : embeddings) loaded.add(EmbeddingFile.read(e.file(), e.token()));
 		try (ClipTokenizer tok = ClipTokenizer.fromFolder(dir)) {
-			for (Embedding e : loaded)
+			int vocab = tok.vocabSize();
+			List<Embedding> added = new ArrayList<>();
+			for (Embedding e : loaded) {
+				// the same check generate makes before it adds the embedding to the model
+				e.checkFits(width, t -> {
+					int id = tok.tokenId(t);
+					return id >= 0 && id < vocab;
+				}, t -> added.stream().anyMatch(o -> o.tokens().contains(t)));
 				for (String t : e.tokens()) tok.addToken(t);
+				added.add(e);
+			}
 			return PromptTokens.analyse(tok, prompt == null ? "" : prompt, loaded);
 		}
 	}

@@ -70,6 +70,10 @@ public record PromptTokens(String prompt, List<Word> words, int tokenCount, int 
 			warnings.add(near != null ? "'" + t + "' is not the trigger '" + near + "': triggers are case sensitive"
 				: "'" + t + "' looks like a trigger word but no loaded embedding defines it; it is split into pieces");
 		}
+		if (prompt.indexOf('!') >= 0 && tok.tokenId("!") >= 0 && tok.tokenId("!") == tok.padId())
+			warnings.add("this model's tokenizer uses '!' as its padding token (as SD 2.x tokenizers do): every '!' "
+				+ "in the prompt becomes the pad id " + tok.padId() + ", not the word '!', exactly as in diffusers, so "
+				+ "the text encoder reads it as padding; leave it out or write the words instead");
 		for (String p : placeholders)
 			if (!recognised.contains(p) && !p.matches(".*_\\d+")) warnings.add("embedding token '" + p + "' does not occur in the prompt");
 		return new PromptTokens(prompt, List.copyOf(words), count, window, Math.max(1, (count + window - 1) / window),

@@ -1,5 +1,6 @@
 package io.github.diffusej.generate;
 
+import io.github.diffusej.schedule.PredictionType;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -81,9 +82,32 @@ public final class RequestStrings {
 		}
 	}
 
-	/** The seed itself, or a random 32-bit seed (as A1111 draws them) when it is negative. */
+	/**
+	 * The seed itself, or a random 32-bit seed (as A1111 draws them) for {@code -1}. Other negative numbers are
+	 * refused: they are typos more often than wishes for randomness.
+	 */
 	public static long seed(long seed) {
-		return seed >= 0 ? seed : ThreadLocalRandom.current().nextLong(1L << 32);
+		if (seed == -1) return ThreadLocalRandom.current().nextLong(1L << 32);
+		if (seed < 0) throw new IllegalArgumentException("seed must be 0 or more, or -1 for a random seed, not " + seed);
+		return seed;
+	}
+
+	/**
+	 * A prediction type: {@code epsilon}, {@code v_prediction} (also {@code v}, {@code v-prediction}), or null,
+	 * blank or {@code auto} for the model's own.
+	 */
+	public static PredictionType predictionType(String s) {
+		if (s == null || s.isBlank()) return null;
+		String t = s.trim().toLowerCase(Locale.ROOT).replace('-', '_');
+		if (t.startsWith("auto")) return null;
+		if (t.equals("v")) return PredictionType.V_PREDICTION;
+		try {
+			return PredictionType.of(t);
+		}
+		catch (IllegalArgumentException e) {
+			throw new IllegalArgumentException("prediction type must be epsilon, v_prediction or auto (the model's own), "
+				+ "not '" + s + "'");
+		}
 	}
 
 	/**

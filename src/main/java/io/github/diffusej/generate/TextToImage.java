@@ -15,6 +15,7 @@ import io.github.diffusej.model.loader.LoadOptions;
 import io.github.diffusej.schedule.NoiseSource;
 import io.github.diffusej.schedule.Sampler;
 import io.github.diffusej.schedule.SamplerKind;
+import io.github.diffusej.schedule.SchedulerConfig;
 import io.github.diffusej.tokenize.ClipTokenizer;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -73,7 +74,8 @@ public final class TextToImage {
 		throws IOException
 	{
 		Engines.prepareThread();
-		LoadOptions options = LoadOptions.defaults().withTokenizerDir(request.tokenizer());
+		LoadOptions options = LoadOptions.defaults().withTokenizerDir(request.tokenizer())
+			.withPredictionType(request.predictionType());
 		return StableDiffusionModel.load(request.model(), options, device, StableDiffusionModel.defaultDtype(device), log);
 	}
 
@@ -87,31 +89,39 @@ public final class TextToImage {
 	}
 
 	/** Generates with a loaded model; images are reported to the listener as they are made. */
-	public static List<GeneratedImage> generate(StableDiffusionModel model, GenerationRequest r, Listener listener) {
+	public static List<GeneratedImage> generate(StableDiffusionModel model, GenerationRequest request, Listener listener) {
 		Engines.prepareThread();
+		GenerationRequest r = resolve(model, request);
 		int multiple = 8 * model.vaeScale();
 		if (r.width() % multiple != 0 || r.height() % multiple != 0) throw new IllegalArgumentException(
 			"width and height must be multiples of " + multiple + " (8 x the VAE factor " + model.vaeScale() +
 				") for this model, not " + r.width() + "x" + r.height());
+		GenerationLimits.check(r, model.unet().config(), model.vae().config(), 0, true,
+			model.dtype().getNumOfBytes(), model.device());
 		SamplerKind kind = SamplerKind.fromLabel(r.sampler());
+		SchedulerConfig schedule = model.schedulerConfig().prediction() == r.predictionType() ? model.schedulerConfig()
+			: model.schedulerConfig().withPredictionType(r.predictionType());
 		List<GeneratedImage> out = new ArrayList<>();
 		try (NDManager run = model.manager().newSubManager()) {
 			boolean cfg = r.guidance() > 1.0;
 			NDArray context = encodePrompts(model, run, r.prompt(), r.negativePrompt(), r.clipSkip(), r.longPrompts(), cfg);
+			if (!NonFinite.allFinite(context)) throw NonFinite.inPromptEncoding(model, r);
 			int h = r.height() / model.vaeScale(), w = r.width() / model.vaeScale(), c = model.latentChannels();
 			for (int i = 0; i < r.count(); i++) {
 				long seed = r.seed() + i;
 				Random noiseRng = new Random(seed ^ 0x5DEECE66DL);
-				Sampler sampler = kind.create(model.schedulerConfig(), seededNoise(noiseRng));
+				Sampler sampler = kind.create(schedule, seededNoise(noiseRng));
 				int index = i;
 				try (NDManager img = run.newSubManager()) {
 					NDArray x0 = img.create(SeededNoise.gaussian(seed, c * h * w), new Shape(1, c, h, w));
 					NDArray result = denoise(model, sampler, x0, context, r.guidance(), r.steps(), (step, total, latents) -> {
+						if (!NonFinite.allFinite(latents)) throw NonFinite.inLatents(model, r, seed, step, total);
 						if (listener.isCancelled()) throw new CancellationException("generation cancelled");
 						listener.progress(index * total + step, r.count() * total,
 							"Image " + (index + 1) + "/" + r.count() + ", step " + step + "/" + total);
 					});
 					float[] chw = decode(model, result);
+					if (!NonFinite.allFinite(chw)) throw NonFinite.inDecodedImage(model, r, seed);
 					GeneratedImage g = new GeneratedImage(r.width(), r.height(), GeneratedImage.toRgb(chw, r.width(), r.height()),
 						seed, ResultStack.label(seed, r.prompt()), r.parametersText(seed), r.settings(seed));
 					out.add(g);
@@ -120,6 +130,15 @@ public final class TextToImage {
 			}
 		}
 		return out;
+	}
+
+	/**
+	 * The request as this model runs it: a size of 0 is the model's native size ({@code sample_size} x the VAE
+	 * factor) and the prediction type is the one the model's scheduler uses, so PNG metadata says what was done.
+	 */
+	public static GenerationRequest resolve(StableDiffusionModel model, GenerationRequest r) {
+		int side = GenerationLimits.nativeSize(model.unet().config(), model.vae().config());
+		return r.resolved(side, side, model.schedulerConfig().prediction());
 	}
 
 	/** Java-seeded noise for stochastic samplers, so Euler a is reproducible across machines too. */

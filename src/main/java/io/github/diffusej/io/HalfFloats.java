@@ -28,6 +28,25 @@ public final class HalfFloats {
 		return Float.intBitsToFloat(sign | ((112 - e) << 23) | ((mant & 0x3ff) << 13));
 	}
 
+	/** FP8 E5M2 (PyTorch {@code float8_e5m2}) is the upper byte of an F16: widening is exact. */
+	public static float f8e5m2ToFloat(byte bits) {
+		return f16ToFloat((short) ((bits & 0xff) << 8));
+	}
+
+	/**
+	 * FP8 E4M3 as PyTorch's {@code float8_e4m3fn} and the safetensors {@code F8_E4M3} mean it: exponent bias 7, no
+	 * infinities, NaN for an all-ones exponent and mantissa; exact.
+	 */
+	public static float f8e4m3ToFloat(byte bits) {
+		int b = bits & 0xff;
+		float sign = (b & 0x80) != 0 ? -1f : 1f;
+		int exp = (b >>> 3) & 0xf;
+		int mant = b & 0x7;
+		if (exp == 0xf && mant == 0x7) return Float.NaN;
+		if (exp == 0) return sign * mant * 0x1p-9f; // subnormal: mant/8 * 2^-6
+		return sign * (1f + mant / 8f) * Math.scalb(1f, exp - 7);
+	}
+
 	/** F32 to F16 with round-to-nearest-even, as PyTorch's {@code .half()} does. */
 	public static short floatToF16(float f) {
 		int x = Float.floatToRawIntBits(f);

@@ -40,6 +40,30 @@ public record Embedding(String token, float[][] vectors, String source) {
 	}
 
 	/**
+	 * The one check an embedding passes before a prompt uses it, the same for {@code tokens} (Show Prompt Tokens)
+	 * and {@code generate}: its width is the text encoder's (an SD2 embedding on an SD1 model is refused), and each
+	 * of its triggers is neither an ordinary word of the vocabulary nor another embedding's trigger.
+	 *
+	 * @param width the text encoder's hidden size
+	 * @param isVocabularyWord whether a token is a word of the model's base vocabulary
+	 * @param isOtherTrigger whether a token is already the trigger of another embedding
+	 * @throws IllegalArgumentException naming the embedding's file and the defect
+	 */
+	public void checkFits(int width, java.util.function.Predicate<String> isVocabularyWord,
+		java.util.function.Predicate<String> isOtherTrigger)
+	{
+		if (dim() != width) throw new IllegalArgumentException(source + ": embedding '" + token + "' has width " +
+			dim() + " but this model's text encoder has width " + width + (dim() == 768 ? " (an SD 1.x embedding)" :
+				dim() == 1024 ? " (an SD 2.x embedding)" : dim() == 1280 ? " (an SDXL embedding)" : ""));
+		for (String t : tokens()) {
+			if (isVocabularyWord.test(t)) throw new IllegalArgumentException(source + ": trigger '" + t
+				+ "' is already a word of the vocabulary; use a distinct trigger such as <" + t + ">");
+			if (isOtherTrigger.test(t)) throw new IllegalArgumentException(source + ": trigger '" + t
+				+ "' is already used by another embedding");
+		}
+	}
+
+	/**
 	 * Rewrites a prompt so that each mention of a multi-vector token names all of its tokens
 	 * ({@code <tok>} becomes {@code <tok> <tok>_1 <tok>_2}); mentions already followed by {@code _N} are kept.
 	 */

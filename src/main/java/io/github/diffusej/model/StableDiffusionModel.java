@@ -77,13 +77,17 @@ public final class StableDiffusionModel implements AutoCloseable {
 			CLIPTextModel te = new CLIPTextModel(parse(files.textEncoder(), CLIPTextConfig.class));
 			UNet2DConditionModel unet = new UNet2DConditionModel(parse(files.unet(), UNet2DConditionConfig.class));
 			AutoencoderKL vae = new AutoencoderKL(parse(files.vae(), AutoencoderKLConfig.class));
-			te.loadWeights(files.textEncoder().weights(), manager, dtype);
-			unet.loadWeights(files.unet().weights(), manager, dtype);
-			vae.loadWeights(files.vae().weights(), manager, dtype);
+			// the tokenizer is checked against the text encoder before any weight is read
 			tok = ClipTokenizer.fromFolder(files.tokenizerDir());
+			if (tok.maxLength() > te.config().maxPositionEmbeddings()) throw new IOException(files.tokenizerDir() +
+				": model_max_length " + tok.maxLength() + " exceeds the text encoder's max_position_embeddings " +
+				te.config().maxPositionEmbeddings() + " (" + files.textEncoder().configOrigin() + ")");
 			if (tok.vocabSize() != te.config().vocabSize()) throw new IOException(path + ": the tokenizer in " +
 				files.tokenizerDir() + " has " + tok.vocabSize() + " tokens but the text encoder expects " +
 				te.config().vocabSize());
+			te.loadWeights(files.textEncoder().weights(), manager, dtype);
+			unet.loadWeights(files.unet().weights(), manager, dtype);
+			vae.loadWeights(files.vae().weights(), manager, dtype);
 			SchedulerConfig sc = SchedulerConfig.parse(files.schedulerConfig(), path);
 			return new StableDiffusionModel(path, files, tok, te, unet, vae, sc, manager, dtype);
 		}
@@ -111,12 +115,11 @@ public final class StableDiffusionModel implements AutoCloseable {
 	}
 
 	private static <T> T parse(ComponentFiles c, Class<T> type) throws IOException {
-		JsonObject json = c.config();
 		try {
-			return Configs.parse(json.toString(), type);
+			return Configs.parse(c.config(), type, c.configOrigin());
 		}
-		catch (RuntimeException e) {
-			throw new IOException(c.configOrigin() + ": " + e.getMessage(), e);
+		catch (IllegalArgumentException e) {
+			throw new IOException(e.getMessage(), e);
 		}
 	}
 
@@ -264,18 +267,11 @@ public final class StableDiffusionModel implements AutoCloseable {
 	}
 
 	private void checkNewTokens(Embedding e) {
-		long dim = textEncoder.config().hiddenSize();
-		if (e.dim() != dim) throw new IllegalArgumentException(e.source() + ": embedding '" + e.token() + "' has width " +
-			e.dim() + " but this model's text encoder has width " + dim + (e.dim() == 768 ? " (an SD 1.x embedding)" :
-				e.dim() == 1024 ? " (an SD 2.x embedding)" : e.dim() == 1280 ? " (an SDXL embedding)" : ""));
 		int vocab = baseVocab();
-		for (String t : e.tokens()) {
+		e.checkFits(textEncoder.config().hiddenSize(), t -> {
 			int id = tokenizer.tokenId(t);
-			if (id >= 0 && id < vocab) throw new IllegalArgumentException(e.source() + ": trigger '" + t
-				+ "' is already a word of the vocabulary; use a distinct trigger such as <" + t + ">");
-			if (tokenRows.stream().anyMatch(o -> o.embedding().tokens().contains(t))) throw new IllegalArgumentException(
-				e.source() + ": trigger '" + t + "' is already used by another embedding");
-		}
+			return id >= 0 && id < vocab;
+		}, t -> tokenRows.stream().anyMatch(o -> o.embedding().tokens().contains(t)));
 	}
 
 	private void install(TokenRows t) {

@@ -31,16 +31,23 @@
  * {@code net.setAttentionKernel(AttentionKernel.full() | AttentionKernel.chunked(maxScoreElements))} switches the
  * attention math; the default is chunked with a 64 Mi-element score budget (identical to full below it).
  *
- * <h2>Train</h2>
+ * <h2>Adapters and training</h2>
  * <pre>{@code
  * AdaptableLayer q = unet.layer("down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q");
- * q.setAdapter(LoraAdapter.create(q, rank, alpha, manager, DataType.FLOAT32));      // or LoraAdapter.of(q, down, up, alpha)
- * Adapters.layers(unet, Adapters::isUnetAttentionProjection);                        // the usual targets
- * Adapters.kohyaNames(unet, "lora_unet_");                                           // kohya name -> module path
- * unet.adapters();  q.mergeAdapter();  unet.removeAdapters();
+ * q.addAdapter("style", LoraAdapter.of(q, down, up, alpha, false), 0.8);   // named, with a multiplier
+ * q.setAdapterWeight("style", 0.5);  q.removeAdapter("style");  unet.adaptedLayers();  unet.clearAdapters();
+ * LoraNetwork net = LoraNetwork.attach(model, "train", Targets.extended().withTextEncoder(true),
+ *     LoraSpec.of(16, 8).withConv(8, 4).withDora(true), Rng.stream(seed, "adapter-init"), trainManager);
+ * try (NDManager s = trainManager.newSubManager(); LoraNetwork.Step step = net.step(computeDtype, s)) {
+ *     ...forward, backward...; step.gradients();           // kohya key -> gradient (float32), update the masters
+ * }
  * te.embeddings().setExtraTokens(rows);   // [K, D] trainable rows for ids 49408.. (textual inversion)
  * }</pre>
- * Trainable tensors must be in the compute dtype; frozen weights in another dtype (fp16 on a GPU) are cast at
- * use, because {@code toType} would cut a trainable leaf from the graph.
+ * A layer composes its adapters in order (LoRA terms added, DoRA recomposing the effective weight so far); see
+ * {@link io.github.diffusej.model.nn.AdaptableLayer}. Trainable tensors must be in the compute dtype while a graph
+ * is recorded; frozen weights in another dtype (fp16 on a GPU) are cast at use, because {@code toType} would cut a
+ * trainable leaf from the graph. Scalars inside a graph go through
+ * {@link io.github.diffusej.model.nn.Param#times}, never {@code mul(Number)} (DJL frees that scalar before
+ * backward reads it).
  */
 package io.github.diffusej.model;

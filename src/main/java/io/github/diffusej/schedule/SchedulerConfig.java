@@ -3,9 +3,8 @@ package io.github.diffusej.schedule;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
+import io.github.diffusej.io.StrictJson;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -79,6 +78,46 @@ public record SchedulerConfig(
 
 	public SchedulerConfig {
 		unknownKeys = unknownKeys == null ? List.of() : List.copyOf(unknownKeys);
+		String w = source == null ? "scheduler config" : source.toString();
+		if (numTrainTimesteps != null && (numTrainTimesteps < 2 || numTrainTimesteps > MAX_TRAIN_TIMESTEPS))
+			throw new IllegalArgumentException(w + ": num_train_timesteps must be in 2.." + MAX_TRAIN_TIMESTEPS + ", found "
+				+ numTrainTimesteps);
+		checkBeta(w, "beta_start", betaStart);
+		checkBeta(w, "beta_end", betaEnd);
+		if (betaStart != null && betaEnd != null && !(betaStart < betaEnd)) throw new IllegalArgumentException(w
+			+ ": beta_start (" + betaStart + ") must be below beta_end (" + betaEnd + ")");
+		if (trainedBetas != null) {
+			for (int i = 0; i < trainedBetas.length; i++) {
+				float b = trainedBetas[i];
+				if (!(b > 0 && b <= 1)) throw new IllegalArgumentException(w + ": trained_betas[" + i + "] must be in "
+					+ "(0, 1], found " + b);
+			}
+		}
+		int limit = numTrainTimesteps != null ? numTrainTimesteps : MAX_TRAIN_TIMESTEPS;
+		if (stepsOffset != null && (stepsOffset < 0 || stepsOffset >= limit)) throw new IllegalArgumentException(w
+			+ ": steps_offset must be in 0.." + (limit - 1) + ", found " + stepsOffset);
+		checkPositive(w, "clip_sample_range", clipSampleRange);
+		checkPositive(w, "sigma_min", sigmaMin);
+		checkPositive(w, "sigma_max", sigmaMax);
+		if (sigmaMin != null && sigmaMax != null && !(sigmaMin < sigmaMax)) throw new IllegalArgumentException(w
+			+ ": sigma_min (" + sigmaMin + ") must be below sigma_max (" + sigmaMax + ")");
+		if (solverOrder != null && (solverOrder < 1 || solverOrder > 3)) throw new IllegalArgumentException(w
+			+ ": solver_order must be 1, 2 or 3, found " + solverOrder);
+		if (lambdaMinClipped != null && Double.isNaN(lambdaMinClipped)) throw new IllegalArgumentException(w
+			+ ": lambda_min_clipped is NaN");
+	}
+
+	/** The longest train schedule accepted (SD uses 1000); its tables are allocated from this number. */
+	public static final int MAX_TRAIN_TIMESTEPS = 100_000;
+
+	private static void checkBeta(String where, String key, Double b) {
+		if (b != null && !(b > 0 && b < 1)) throw new IllegalArgumentException(where + ": " + key + " must be in (0, 1), "
+			+ "found " + b);
+	}
+
+	private static void checkPositive(String where, String key, Double v) {
+		if (v != null && !(v > 0 && Double.isFinite(v))) throw new IllegalArgumentException(where + ": " + key
+			+ " must be a finite number > 0, found " + v);
 	}
 
 	/** Reads and validates {@code scheduler_config.json}. */
@@ -86,8 +125,8 @@ public record SchedulerConfig(
 		String text = Files.readString(file, StandardCharsets.UTF_8);
 		JsonElement root;
 		try {
-			root = JsonParser.parseString(text);
-		} catch (JsonParseException e) {
+			root = StrictJson.parse(text, StrictJson.Dialect.PYTHON);
+		} catch (StrictJson.JsonError e) {
 			throw new IllegalArgumentException(file + ": not valid JSON: " + e.getMessage(), e);
 		}
 		if (!root.isJsonObject()) throw new IllegalArgumentException(file + ": expected a JSON object at the top level");
@@ -201,6 +240,15 @@ public record SchedulerConfig(
 		return new SchedulerConfig(source, className, numTrainTimesteps, betaStart, betaEnd, betaSchedule,
 			trainedBetas, predictionType, timestepSpacing, stepsOffset, setAlphaToOne, clipSample, clipSampleRange,
 			skip, thresholding, rescaleBetasZeroSnr, useKarrasSigmas, sigmaMin, sigmaMax, interpolationType,
+			timestepType, solverOrder, algorithmType, solverType, lowerOrderFinal, eulerAtFinal, useLuLambdas,
+			lambdaMinClipped, varianceType, unknownKeys);
+	}
+
+	/** This config with another {@code prediction_type} (a request's override of the model's own). */
+	public SchedulerConfig withPredictionType(PredictionType p) {
+		return new SchedulerConfig(source, className, numTrainTimesteps, betaStart, betaEnd, betaSchedule,
+			trainedBetas, p.configName(), timestepSpacing, stepsOffset, setAlphaToOne, clipSample, clipSampleRange,
+			skipPrkSteps, thresholding, rescaleBetasZeroSnr, useKarrasSigmas, sigmaMin, sigmaMax, interpolationType,
 			timestepType, solverOrder, algorithmType, solverType, lowerOrderFinal, eulerAtFinal, useLuLambdas,
 			lambdaMinClipped, varianceType, unknownKeys);
 	}

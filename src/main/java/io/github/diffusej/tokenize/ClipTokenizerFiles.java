@@ -64,14 +64,17 @@ record ClipTokenizerFiles(Map<String, Integer> vocab, List<String> merges, Strin
 		String pad = special(map, specialTokensMap, cfg, config, "pad_token", DEFAULT_EOS);
 
 		int maxLength = 77;
-		if (cfg.has("model_max_length")) {
+		if (cfg.has("model_max_length") && !cfg.get("model_max_length").isJsonNull()) {
+			JsonElement m = cfg.get("model_max_length");
 			try {
-				maxLength = cfg.get("model_max_length").getAsInt();
+				maxLength = m.getAsJsonPrimitive().getAsBigDecimal().intValueExact();
 			} catch (RuntimeException e) {
-				throw new IOException(config + ": model_max_length is not an integer: " + cfg.get("model_max_length"));
+				throw new IOException(config + ": model_max_length must be an integer in 3.." + MAX_LENGTH + ", found " + m
+					+ " (SD tokenizers use 77; transformers writes a huge number for 'no limit')");
 			}
-			if (maxLength < 2) {
-				throw new IOException(config + ": model_max_length " + maxLength + " leaves no room for BOS and EOS");
+			if (maxLength < 3 || maxLength > MAX_LENGTH) {
+				throw new IOException(config + ": model_max_length must be in 3.." + MAX_LENGTH + ", found " + maxLength
+					+ (maxLength < 3 ? " (no room for BOS, a token and EOS)" : ""));
 			}
 		}
 
@@ -135,6 +138,9 @@ record ClipTokenizerFiles(Map<String, Integer> vocab, List<String> merges, Strin
 			throw new IOException(file + ": not valid UTF-8", e);
 		}
 	}
+
+	/** The longest token window accepted; each prompt window allocates this many ids. */
+	static final int MAX_LENGTH = 4096;
 
 	private static JsonObject readObject(Path file) throws IOException {
 		String text;

@@ -33,6 +33,12 @@ public final class LossScaler {
 		return goodSteps;
 	}
 
+	/** Continues from a checkpoint's scale and good-step count. */
+	public void restore(double savedScale, int savedGoodSteps) {
+		this.scale = savedScale;
+		this.goodSteps = savedGoodSteps;
+	}
+
 	/** After a step: {@code finite} gradients count towards growth; an overflow halves the scale. */
 	public void update(boolean finite) {
 		if (!finite) {

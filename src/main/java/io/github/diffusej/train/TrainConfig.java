@@ -43,8 +43,10 @@ import java.util.Map;
  *        optimizer state in float32; meant for GPUs)
  * @param gradientCheckpointing recompute UNet blocks in backward to save memory
  * @param clipSkip 1 = the last CLIP layer, 2 = the penultimate (A1111's convention), as at generation
+ * @param outputName file name (without extension) of the result files; null = from the token (textual inversion:
+ *        {@code <my-cell>} gives {@code my-cell}), else {@code lora}
  */
-public record TrainConfig(Method method, String model, String tokenizer, String dataset, long seed, int steps,
+public record TrainConfig(Method method, String model, String tokenizer, String dataset, String outputName, long seed, int steps,
 	int epochs, int batchSize, int gradientAccumulationSteps, String mixedPrecision, boolean gradientCheckpointing,
 	int clipSkip, Data data, Captions captions, Optimizer optimizer, Schedule schedule, Loss loss, Ema ema,
 	Validation validation, Checkpoints checkpoints, TextualInversion textualInversion, Lora lora)
@@ -92,10 +94,11 @@ public record TrainConfig(Method method, String model, String tokenizer, String 
 	 *        prepend the trigger where a caption lacks it
 	 * @param dropout probability that a caption is left empty (teaches unconditional generation)
 	 * @param shuffleTags shuffle comma-separated tags (kohya's shuffle_caption)
-	 * @param keepTags leading tags that are never shuffled (kohya's keep_tokens)
+	 * @param keepTags leading tags that are never shuffled or dropped (kohya's keep_tokens)
+	 * @param tagDropout probability that each other tag is left out (kohya's caption_tag_dropout_rate)
 	 */
 	public record Captions(String mode, String trigger, String replaceWord, double dropout, boolean shuffleTags,
-		int keepTags) {}
+		int keepTags, double tagDropout) {}
 
 	/**
 	 * The optimizer.
@@ -139,13 +142,19 @@ public record TrainConfig(Method method, String model, String tokenizer, String 
 	/**
 	 * Validation during training.
 	 *
-	 * @param prompts prompts rendered at step 0 and every {@code everySteps}; {@code {token}} is the trigger
+	 * @param prompts prompts rendered at step 0 and every {@code everySteps}; {@code {token}} is the trigger and
+	 *        {@value #CAPTION} a training caption of the first image (the default); an empty list renders none
 	 * @param seeds one image per prompt and seed, the same seeds every time
 	 * @param everySteps steps between validation images; 0 = only at the start and the end
+	 * @param width image width; 0 = the training resolution
 	 * @param lossEverySteps steps between validation losses on the dataset's validation split; 0 = with images
 	 */
 	public record Validation(List<String> prompts, String negativePrompt, List<Long> seeds, int everySteps,
-		int steps, double guidanceScale, String sampler, int width, int height, int lossEverySteps) {}
+		int steps, double guidanceScale, String sampler, int width, int height, int lossEverySteps) {
+
+		/** The placeholder prompt for "a training caption of the first image". */
+		public static final String CAPTION = "{caption}";
+	}
 
 	/**
 	 * Checkpoints.
@@ -202,18 +211,40 @@ public record TrainConfig(Method method, String model, String tokenizer, String 
 	/** The defaults of a method: what a run gets for every key its config does not give. */
 	public static TrainConfig defaults(Method method) {
 		boolean ti = method == Method.TEXTUAL_INVERSION;
-		return new TrainConfig(method, null, null, null, 42, ti ? 1000 : 1000, 0, 1, 1, "no", false, 1,
+		return new TrainConfig(method, null, null, null, null, 42, ti ? 1000 : 1000, 0, 1, 1, "no", false, 1,
 			new Data(0, true, 0, 0, 0, "center", false, 1, "memory", null, 1.0),
-			new Captions(ti ? "object" : "dataset", null, null, 0.0, false, 0),
+			new Captions(ti ? "object" : "dataset", null, null, 0.0, false, 0, 0.0),
 			new Optimizer("adamw", ti ? 5e-3 : 1e-4, null, 0.9, 0.999, 1e-8, ti ? 1e-2 : 1e-2, ti ? 0 : 1.0, 1e-6,
 				1.0, 0, false, false),
 			new Schedule("constant", 0, ti ? 0.5 : 0.5, 1.0),
 			new Loss(0, 0, null),
 			new Ema(false, 0.999),
-			new Validation(List.of(), "", List.of(42L), 250, 20, 7.5, "DDIM", 0, 0, 0),
+			new Validation(List.of(Validation.CAPTION), "", List.of(42L), 250, 20, 7.5, "DDIM", 0, 0, 0),
 			new Checkpoints(250, 3),
 			new TextualInversion("<my-cell>", 1, "cell", null),
 			new Lora(8, 8, 0, 1, false, "attention", false, null, 1, null, null, false, false));
+	}
+
+	/**
+	 * The stem of the result files: {@link #outputName}, or made from the trigger: {@code <my-cell>} gives
+	 * {@code my-cell} for textual inversion and {@code my-cell-lora} for a LoRA (whose new token's embedding is then
+	 * {@code my-cell}).
+	 */
+	public String resultName() {
+		if (outputName != null) return outputName;
+		if (method == Method.TEXTUAL_INVERSION) {
+			String s = fileStem(textualInversion.token());
+			return s == null ? "embedding" : s;
+		}
+		String s = fileStem(lora.token() != null ? lora.token() : captions.trigger());
+		return s == null ? "lora" : s + "-lora";
+	}
+
+	/** A token as a file stem ({@code <my-cell>} -> {@code my-cell}), or null when nothing is left. */
+	static String fileStem(String token) {
+		if (token == null) return null;
+		String s = token.replaceAll("[^A-Za-z0-9._+-]+", "-").replaceAll("^[-.]+|-+$", "");
+		return s.isEmpty() ? null : s;
 	}
 
 	/** This config as the JSON object written to {@code config.json}. */
@@ -312,8 +343,15 @@ public record TrainConfig(Method method, String model, String tokenizer, String 
 	private static JsonElement parseLike(JsonElement like, String value, String key) {
 		String v = value.trim();
 		if (v.equals("null")) return JsonNull.INSTANCE;
+		if (v.startsWith("[") || v.startsWith("{")) {
+			try {
+				return JsonParser.parseString(v);
+			}
+			catch (JsonParseException e) {
+				throw new TrainingException(key + ": '" + value + "' is not valid JSON");
+			}
+		}
 		if (like != null && like.isJsonArray()) {
-			if (v.startsWith("[")) return JsonParser.parseString(v);
 			JsonArray a = new JsonArray();
 			if (!v.isEmpty()) for (String part : splitList(v)) a.add(scalar(part.trim()));
 			return a;
@@ -456,6 +494,8 @@ public record TrainConfig(Method method, String model, String tokenizer, String 
 	/** Range checks of every value; errors name the origin and the key. */
 	private void validate(String where) {
 		Check c = new Check(where);
+		if (outputName != null && (outputName.isBlank() || !outputName.matches("[A-Za-z0-9._+-]+") || outputName.startsWith(".")))
+			c.fail("output_name '" + outputName + "' must be a plain file name (letters, digits, . _ + -)");
 		c.range("steps", steps, 0, 10_000_000);
 		c.range("epochs", epochs, 0, 1_000_000);
 		if (steps == 0 && epochs == 0) c.fail("steps or epochs must be set (both are 0)");
@@ -479,6 +519,7 @@ public record TrainConfig(Method method, String model, String tokenizer, String 
 		c.oneOf("captions.mode", captions.mode, "dataset", "object", "style");
 		c.finite("captions.dropout", captions.dropout, 0, 1);
 		c.range("captions.keep_tags", captions.keepTags, 0, 1000);
+		c.finite("captions.tag_dropout", captions.tagDropout, 0, 0.99);
 		c.notNull("optimizer", optimizer);
 		c.oneOf("optimizer.type", optimizer.type, "adamw", "prodigy");
 		c.finite("optimizer.learning_rate", optimizer.learningRate, 0, 1e6);

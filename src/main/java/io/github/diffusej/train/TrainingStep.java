@@ -102,6 +102,27 @@ public final class TrainingStep {
 	}
 
 	/**
+	 * The loss of a micro-batch without recording a graph (validation loss): the same computation as
+	 * {@link #accumulate}, with the trainables as they are bound now.
+	 */
+	public double evaluate(StepInputs in, NDArray context) {
+		NDManager scope = in.latents().getManager();
+		DataType compute = model.dtype();
+		try (GradMode ng = GradMode.noGrad()) {
+			NDArray t = scope.create(in.timesteps());
+			NDArray x0 = cast(in.latents(), compute);
+			NDArray noise = cast(in.noise(), compute);
+			NDArray noisy = loss.schedule().addNoise(x0, noise, t);
+			NDArray target = loss.target(x0, noise, t);
+			NDArray ctx = context != null ? cast(context, compute) : method.encode(in.ids(), clipSkip, scope);
+			NDArray pred = model.unet().forward(noisy, t, ctx);
+			NDArray l = loss.compute(pred, target, in.mask() == null ? null : cast(in.mask(), compute), in.timesteps(),
+				in.weights());
+			return l.toType(DataType.FLOAT64, false).getDouble();
+		}
+	}
+
+	/**
 	 * The text conditioning of a frozen text encoder for {@code ids} (no graph), for methods that do not train
 	 * it; callers may cache it per caption.
 	 */

@@ -17,14 +17,14 @@ class DemoCliTest {
 
 	@Test
 	void demoRunsEndToEndAndCanBeRepeated() throws Exception {
-		String[] args = {"--out", tmp.toString(), "--example", "examples/cells.tif", "--steps", "2"};
-		assertEquals(0, DemoCli.run(args));
+		String[] args = {"demo", "--out", tmp.toString(), "--example", "examples/cells.tif", "--steps", "2"};
+		assertEquals(0, Main.run(args, System.out, System.err));
 		assertTrue(Files.isRegularFile(tmp.resolve("dataset/dataset.json")));
 		assertTrue(Files.isRegularFile(tmp.resolve("previews/montage.png")));
 		Path first = tmp.resolve("previews/preview-0000-1.png");
 		assertTrue(PngWithText.readText(first).get("parameters").contains("Seed: 1"));
 		byte[] before = Files.readAllBytes(first);
-		assertEquals(0, DemoCli.run(args), "a second run reuses the dataset and model");
+		assertEquals(0, Main.run(args, System.out, System.err), "a second run reuses the dataset and model");
 		assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(first)), "same seed, same preview");
 	}
 }

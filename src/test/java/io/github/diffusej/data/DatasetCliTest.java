@@ -46,7 +46,7 @@ class DatasetCliTest {
 		Path out = tmp.resolve("ds");
 		Run r = run("build", "--out", out.toString(), "--sizing", "roi-crops", "--resolution", "32", "--masks",
 			"--rois", tmp.resolve("cell.roi").toString(), "--token", "sks", "--caption-template", "{token} {title} z{z}",
-			"--format", "invoke-jsonl,caption-dir", "--licence", "CC-BY-4.0", "--check", "ti", in.toString());
+			"--formats", "invoke-jsonl,caption-dir", "--licence", "CC-BY-4.0", "--check", "ti", in.toString());
 		assertEquals(0, r.code(), r.err());
 		assertTrue(r.out().contains("4 training and 0 validation items"), r.out());
 		assertTrue(r.out().contains("Dataset check:"), r.out());
@@ -58,7 +58,7 @@ class DatasetCliTest {
 		assertEquals("CC-BY-4.0", ds.manifest().sources().get(0).licence());
 
 		Run check = run("check", out.toString(), "--method", "lora", "--token", "sks", "--resolution", "32");
-		assertEquals(3, check.code(), check.out()); // too few for LoRA is an error
+		assertEquals(4, check.code(), check.out()); // too few for LoRA is an error: exit 4
 		assertTrue(check.out().contains("ERROR TOO_FEW_IMAGES"), check.out());
 
 		Run show = run("show", out.resolve("train/data.jsonl").toString());
@@ -67,29 +67,30 @@ class DatasetCliTest {
 		assertTrue(show.out().contains("train\t" + out.resolve("train/00001.png").toAbsolutePath()), show.out());
 
 		Run again = run("build", "--out", out.toString(), in.toString());
-		assertEquals(1, again.code());
-		assertTrue(again.err().contains("holds a dataset already"), again.err());
+		assertEquals(2, again.code(), "refused before reading any image");
+		assertTrue(again.err().contains("holds a dataset already") && again.err().contains("--if-exists"), again.err());
+		assertEquals(1, again.err().lines().count(), again.err());
 	}
 
 	@Test
 	void usageErrors() {
 		assertEquals(2, run().code());
-		Run help = run("--help");
+		Run help = run("build", "--help");
 		assertEquals(0, help.code());
-		assertTrue(help.out().contains("--tile-overlap PX"), help.out());
+		assertTrue(help.out().contains("--tile-overlap=PX"), help.out());
 		Run noOut = run("build", tmp.toString());
 		assertEquals(2, noOut.code());
-		assertTrue(noOut.err().contains("--out DIR is required"), noOut.err());
+		assertTrue(noOut.err().contains("--out is required"), noOut.err());
 		Run badOpt = run("build", "--out", tmp.resolve("x").toString(), "--sizing", "squash", tmp.toString());
 		assertEquals(2, badOpt.code());
 		assertTrue(badOpt.err().contains("Unknown SizingMode 'squash'; known: resize-crop, tile, roi-crops, keep"),
 			badOpt.err());
 		Run unknown = run("build", "--out", tmp.resolve("x").toString(), "--colour", "red", tmp.toString());
-		assertTrue(unknown.err().contains("unknown option --colour"), unknown.err());
+		assertTrue(unknown.err().contains("unknown option '--colour'"), unknown.err());
 		Run columns = run("show", tmp.toString(), "--image-column", "path");
 		assertEquals(2, columns.code());
 		Run missing = run("show", tmp.resolve("nothing.jsonl").toString());
-		assertEquals(1, missing.code());
+		assertEquals(2, missing.code(), "a path that does not exist is a bad command line");
 		assertTrue(missing.err().contains("nothing.jsonl: no such file or folder"), missing.err());
 	}
 }

@@ -57,7 +57,7 @@ class DatasetCommandsTest {
 			"min_tile_std", 2.0, "max_background", 0.95, "rois", "none", "masks", false, "token", "<cells>",
 			"caption_template", "{token} c{c} z{z} t{t}", "caption_prefix", "", "caption_source", "template",
 			"remove_duplicates", false, "near_duplicate_distance", 4, "validation_fraction", 0.0, "seed", 42L,
-			"source", "synthetic", "licence", "CC0-1.0", "attribution", "test", "check_for", "textual-inversion"};
+			"image_source", "synthetic", "licence", "CC0-1.0", "attribution", "test", "check_for", "textual-inversion"};
 		Object[] all = new Object[base.length + extra.length];
 		System.arraycopy(base, 0, all, 0, base.length);
 		System.arraycopy(extra, 0, all, base.length, extra.length);

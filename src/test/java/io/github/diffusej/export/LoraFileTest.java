@@ -92,8 +92,10 @@ class LoraFileTest {
 			.putFloats("lora_unet_not_a_layer.lora_down.weight", new long[] {4, 32}, new float[128])
 			.putFloats("lora_unet_not_a_layer.lora_up.weight", new long[] {32, 4}, new float[128])
 			.write(p);
+		// the golden modules are read outside assertThrows: a missing golden folder must skip, not fail
+		Map<String, Map<String, long[]>> modules = tinyModules();
 		SafetensorsException e = assertThrows(SafetensorsException.class,
-			() -> LoraFile.resolve(LoraFile.read(p), tinyModules()));
+			() -> LoraFile.resolve(LoraFile.read(p), modules));
 		String m = e.getMessage();
 		assertTrue(m.contains(p.toString()) && m.contains("does not fit") && m.contains("not_a_layer") &&
 			m.contains("[32, 32]"), m);
@@ -103,5 +105,95 @@ class LoraFileTest {
 		assertTrue(assertThrows(SafetensorsException.class, () -> LoraFile.read(sdxl)).getMessage().contains("SDXL"));
 		assertTrue(assertThrows(SafetensorsException.class,
 			() -> LoraFile.read(Golden.vectors("learned_embeds_diffusers.safetensors"))).getMessage().contains("not a LoRA"));
+	}
+
+	static final String Q = "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q";
+
+	/** A one-layer kohya file; {@code edit} changes it before it is written. */
+	private Path kohya(String name, java.util.function.Consumer<SafetensorsWriter> edit) throws IOException {
+		float[] down = new float[2 * 32], up = new float[32 * 2];
+		for (int i = 0; i < down.length; i++) down[i] = 0.01f * (i % 7);
+		for (int i = 0; i < up.length; i++) up[i] = 0.02f * (i % 5);
+		SafetensorsWriter w = new SafetensorsWriter().putFloats(Q + ".lora_down.weight", new long[] {2, 32}, down)
+			.putFloats(Q + ".lora_up.weight", new long[] {32, 2}, up).putFloats(Q + ".alpha", new long[] {}, new float[] {1});
+		edit.accept(w);
+		Path p = tmp.resolve(name + ".safetensors");
+		w.write(p);
+		return p;
+	}
+
+	@org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+	@org.junit.jupiter.params.provider.ValueSource(strings = {"ok", "rank0", "alpha2", "alphaEmpty", "alphaNaN",
+		"alphaInf", "nanUp", "infDown", "intDown", "doraShape", "doraNaN", "convUp3x3", "zeroIn"})
+	void loraFilesAreValidatedOnReading(String c) throws IOException {
+		Path p = kohya(c, w -> {
+			switch (c) {
+				case "rank0" -> w.putFloats(Q + ".lora_down.weight", new long[] {0, 32}, new float[0])
+					.putFloats(Q + ".lora_up.weight", new long[] {32, 0}, new float[0]);
+				case "alpha2" -> w.putFloats(Q + ".alpha", new long[] {2}, new float[] {1, 2});
+				case "alphaEmpty" -> w.putFloats(Q + ".alpha", new long[] {0}, new float[0]);
+				case "alphaNaN" -> w.putFloats(Q + ".alpha", new long[] {}, new float[] {Float.NaN});
+				case "alphaInf" -> w.putFloats(Q + ".alpha", new long[] {1}, new float[] {Float.POSITIVE_INFINITY});
+				case "nanUp" -> {
+					float[] up = new float[64];
+					up[17] = Float.NaN;
+					w.putFloats(Q + ".lora_up.weight", new long[] {32, 2}, up);
+				}
+				case "infDown" -> {
+					float[] down = new float[64];
+					down[3] = Float.NEGATIVE_INFINITY;
+					w.putFloatsAsF16(Q + ".lora_down.weight", new long[] {2, 32}, down);
+				}
+				case "intDown" -> w.putLongs(Q + ".lora_down.weight", new long[] {2, 32}, new long[64]);
+				case "doraShape" -> w.putFloats(Q + ".dora_scale", new long[] {1, 31}, new float[31]);
+				case "doraNaN" -> {
+					float[] m = new float[32];
+					m[5] = Float.NaN;
+					w.putFloats(Q + ".dora_scale", new long[] {1, 32}, m);
+				}
+				case "convUp3x3" -> w.putFloats(Q + ".lora_down.weight", new long[] {2, 32, 1, 1}, new float[64])
+					.putFloats(Q + ".lora_up.weight", new long[] {32, 2, 3, 3}, new float[576]);
+				case "zeroIn" -> w.putFloats(Q + ".lora_down.weight", new long[] {2, 0}, new float[0]);
+				default -> {}
+			}
+		});
+		if (c.equals("ok")) {
+			LoraLayer l = LoraFile.read(p).layers().get(0);
+			assertEquals(0.5f, l.scale());
+			return;
+		}
+		String why = switch (c) {
+			case "rank0" -> "rank 0, a LoRA needs rank >= 1";
+			case "alpha2" -> "'" + Q + ".alpha' must be one number, but has shape [2]";
+			case "alphaEmpty" -> "'" + Q + ".alpha' must be one number, but has shape [0]";
+			case "alphaNaN" -> "'" + Q + ".alpha' is NaN, not a finite number";
+			case "alphaInf" -> "'" + Q + ".alpha' is Infinity, not a finite number";
+			case "nanUp" -> "contains NaN or infinite values ('" + Q + ".lora_up.weight' element 17 is NaN)";
+			case "infDown" -> "contains NaN or infinite values ('" + Q + ".lora_down.weight' element 3 is -Infinity)";
+			case "intDown" -> "has dtype I64, expected a float type";
+			case "doraShape" -> "DoRA magnitude [1, 31] is neither per input column [1, 32] nor per output row [32]";
+			case "doraNaN" -> "'" + Q + ".dora_scale' element 5 is NaN";
+			case "convUp3x3" -> "must have a 1x1 kernel";
+			case "zeroIn" -> "down [2, 0] and up [32, 2]: a dimension of size 0";
+			default -> throw new IllegalStateException(c);
+		};
+		SafetensorsException e = assertThrows(SafetensorsException.class, () -> LoraFile.read(p));
+		assertTrue(e.getMessage().startsWith(p + ": "), e.getMessage());
+		assertTrue(e.getMessage().contains(why), e.getMessage());
+	}
+
+	@Test
+	void peftAlphaMustBeOneFiniteNumber() throws IOException {
+		for (String meta : List.of("{\"lora_alpha\": \"big\"}", "{\"lora_alpha\": [1, 2]}", "{\"lora_alpha\": NaN}",
+			"{'lora_alpha': 1}"))
+		{
+			Path p = tmp.resolve("peft.safetensors");
+			new SafetensorsWriter().metadata("lora_adapter_metadata", meta)
+				.putFloats("unet.down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.lora_A.weight", new long[] {2, 32}, new float[64])
+				.putFloats("unet.down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.lora_B.weight", new long[] {32, 2}, new float[64])
+				.write(p);
+			SafetensorsException e = assertThrows(SafetensorsException.class, () -> LoraFile.read(p), meta);
+			assertTrue(e.getMessage().startsWith(p + ": metadata 'lora_adapter_metadata'"), e.getMessage());
+		}
 	}
 }

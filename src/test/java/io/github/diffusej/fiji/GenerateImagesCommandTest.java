@@ -65,13 +65,14 @@ class GenerateImagesCommandTest {
 		m.put("model", Golden.tinySd1Model().toFile());
 		m.put("tokenizer_dir", null);
 		m.put("prompt", "a photo of a cat");
-		m.put("negative_prompt", "blurry");
+		m.put("negative", "blurry");
 		m.put("steps", 4);
 		m.put("guidance_scale", 5.0);
 		m.put("sampler", "DDIM");
 		m.put("seed", 42L);
 		m.put("width", 32);
 		m.put("height", 32);
+		m.put("prediction_type", "auto (from the model)");
 		m.put("number_of_images", 2);
 		m.put("clip_skip", 1);
 		m.put("long_prompts", "chunk");
@@ -213,6 +214,23 @@ class GenerateImagesCommandTest {
 	}
 
 	@Test
+	void anInterruptIsAQuietCancel() throws Exception {
+		Path out = tmp.resolve("interrupted");
+		Map<String, Object> in = inputs();
+		in.put("output_dir", out.toFile());
+		in.put("number_of_images", 500);
+		CommandModule m = (CommandModule) context.service(ModuleService.class)
+			.createModule(commands.getCommand(GenerateImagesCommand.class));
+		Future<?> f = context.service(ModuleService.class).run(m, true, in);
+		long deadline = System.currentTimeMillis() + 120_000;
+		while (list(out).isEmpty() && System.currentTimeMillis() < deadline) Thread.sleep(20);
+		f.cancel(true); // as Esc or the status bar's stop does: interrupt the command's thread
+		while (!m.isCanceled() && System.currentTimeMillis() < deadline) Thread.sleep(20);
+		assertTrue(m.isCanceled());
+		assertEquals("", m.getCancelReason(), "no reason, so Fiji shows no dialog for a cancel the user asked for");
+	}
+
+	@Test
 	void badInputsCancelWithClearReasons() throws Exception {
 		Map<String, Object> in = inputs();
 		in.put("model", tmp.resolve("no-such-model").toFile());
@@ -259,6 +277,14 @@ class GenerateImagesCommandTest {
 		in = inputs();
 		in.put("prompt", null);
 		assertCancelled(in, "'prompt' is required but unset");
+
+		in = inputs();
+		in.put("seed", -2L);
+		assertCancelled(in, "seed must be -1 (random) or >= 0, not -2");
+
+		in = inputs();
+		in.put("seed", Long.MAX_VALUE);
+		assertCancelled(in, "would pass the largest seed");
 	}
 
 	static void assertCancelled(Map<String, Object> inputs, String reasonPart) throws Exception {

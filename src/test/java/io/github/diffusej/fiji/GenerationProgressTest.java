@@ -72,4 +72,36 @@ class GenerationProgressTest {
 		GenerationProgress bad = new GenerationProgress(new Dummy(), null, file, "p", "t", false);
 		assertThrows(UncheckedIOException.class, () -> bad.imageDone(0, image(1, 0)));
 	}
+
+	@Test
+	void statusLineShowsTheTimeLeftOnceStepsAreDone() throws Exception {
+		GenerationProgress p = new GenerationProgress(new Dummy(), null, null, "p", "t", false);
+		assertEquals("Image 1/2, step 1/10", p.withEta(1, 20, "Image 1/2, step 1/10"), "no pace known yet");
+		Thread.sleep(50);
+		String s = p.withEta(11, 20, "Image 2/2, step 1/10");
+		assertTrue(s.matches("Image 2/2, step 1/10 \\(ETA \\d+s\\)"), s);
+		assertEquals("loading", p.withEta(0, -1, "loading"), "no total: no ETA");
+	}
+
+	@Test
+	void aCancelledPreviewSaysSoInItsTitle() {
+		GenerationProgress p = new GenerationProgress(new Dummy(), null, null, "p", "Generated (seed 1)", true);
+		p.imageDone(0, image(1, 0x010101));
+		p.imageDone(1, image(2, 0x020202));
+		p.cancelled(6);
+		assertEquals(2, p.images());
+		assertEquals("Generated (seed 1) (cancelled: 2 of 6 images)", p.preview().getTitle());
+		assertEquals(2, p.preview().getStackSize(), "the images made so far stay");
+		p.clear();
+	}
+
+	@Test
+	void aRunInTheSameSecondDoesNotOverwriteAnEarlierOne() throws Exception {
+		assertEquals("diffusej-1", GenerateImagesCommand.freePrefix(tmp, "diffusej-1"));
+		Files.createFile(tmp.resolve("diffusej-1-0000-42.png"));
+		assertEquals("diffusej-1-2", GenerateImagesCommand.freePrefix(tmp, "diffusej-1"));
+		Files.createFile(tmp.resolve("diffusej-1-2-0000-42.png"));
+		assertEquals("diffusej-1-3", GenerateImagesCommand.freePrefix(tmp, "diffusej-1"));
+		assertEquals("x", GenerateImagesCommand.freePrefix(null, "x"));
+	}
 }

@@ -76,7 +76,8 @@ class AdaptersGoldenTest {
 			assertEquals(48, LoraWeights.remove(model));
 			float e0 = maxAbs(unetOut(m, f), f.floats("out_no_lora"));
 			System.out.println("LoRA parity: alpha4 " + e1 + ", alpha2 " + e2 + ", x0.5 " + e3 + ", removed " + e0);
-			for (float e : new float[] {e1, e2, e3, e0}) assertTrue(e < 1e-4, "max abs " + e);
+			// measured about 2e-6; bound tenfold above
+			for (float e : new float[] {e1, e2, e3, e0}) assertTrue(e < 3e-5, "max abs " + e);
 		}
 	}
 
@@ -97,7 +98,8 @@ class AdaptersGoldenTest {
 				NDArray emb = TextToImage.encodePrompts(fresh, m, "a photo of <my-cell>", "", 0,
 					PromptChunks.LongPrompts.CHUNK, false);
 				float err = maxAbs(emb.toFloatArray(), g.floats("prompt_embeds"));
-				assertTrue(err < 1e-4, c[0] + " max abs " + err);
+				System.out.println("PARITY embedding " + c[0] + ": max abs " + err);
+				assertTrue(err < 3e-5, c[0] + " max abs " + err);
 			}
 		}
 	}
@@ -112,7 +114,7 @@ class AdaptersGoldenTest {
 		Exception e = assertThrows(IOException.class,
 			() -> LoraWeights.apply(model, List.of(new GenerationRequest.LoraRef(wrong, 1))));
 		assertTrue(e.getMessage().contains("sd15-lora.safetensors") && e.getMessage().contains("does not fit"), e.getMessage());
-		assertTrue(model.unet().adapters().isEmpty(), "nothing attached");
+		assertTrue(model.unet().adaptedLayers().isEmpty(), "nothing attached");
 		Embedding wide = new Embedding("<wide>", new float[][] {new float[768]}, "wide.safetensors");
 		IllegalArgumentException w = assertThrows(IllegalArgumentException.class, () -> model.addEmbedding(wide));
 		assertTrue(w.getMessage().contains("wide.safetensors") && w.getMessage().contains("768"), w.getMessage());

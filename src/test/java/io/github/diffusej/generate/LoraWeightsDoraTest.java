@@ -70,7 +70,7 @@ class LoraWeightsDoraTest {
 				sw.write(file);
 				for (double m : new double[] {1.0, 0.5}) {
 					LoraWeights.apply(model, List.of(new GenerationRequest.LoraRef(file, m)));
-					float[] merged = layer.adapter().mergedWeight(layer).toFloatArray();
+					float[] merged = layer.effectiveWeight(model.manager()).toFloatArray();
 					double worst = 0;
 					for (int i = 0; i < merged.length; i++) worst = Math.max(worst, Math.abs(merged[i] - (w[i] + m * (v[i] - w[i]))));
 					assertEquals(0, worst, 1e-5, (perOutput ? "PEFT" : "kohya") + " DoRA, multiplier " + m);

@@ -58,4 +58,19 @@ class PromptTokensTest {
 			assertTrue(r.contains("of 75 per window"), r);
 		}
 	}
+
+	/** tokens explains SD 2.x's '!' pad: the SD2 tokenizer splits every '!' out as the pad id 0. */
+	@Test
+	void sd2ExclamationMarkIsExplained(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws IOException {
+		java.nio.file.Path g = Golden.dir().resolve("tokenizer");
+		for (String f : List.of("vocab.json", "merges.txt")) java.nio.file.Files.copy(g.resolve(f), tmp.resolve(f));
+		java.nio.file.Files.copy(g.resolve("sd2_tokenizer_config.json"), tmp.resolve("tokenizer_config.json"));
+		java.nio.file.Files.copy(g.resolve("sd2_special_tokens_map.json"), tmp.resolve("special_tokens_map.json"));
+		try (ClipTokenizer sd2 = ClipTokenizer.fromFolder(tmp); ClipTokenizer sd1 = tokenizer()) {
+			String r = PromptTokens.analyse(sd2, "hello, world!", List.of()).report();
+			assertTrue(r.contains("uses '!' as its padding token") && r.contains("pad id 0"), r);
+			assertTrue(PromptTokens.analyse(sd2, "hello, world", List.of()).warnings().isEmpty());
+			assertTrue(PromptTokens.analyse(sd1, "hello, world!", List.of()).warnings().isEmpty(), "SD1 pads with EOS");
+		}
+	}
 }

@@ -63,9 +63,12 @@ class ResultStackTest {
 		assertEquals("seed 43: a photo of <my-cell>", imp.getStack().getSliceLabel(2));
 		String info = (String) imp.getProperty("Info");
 		assertTrue(info.contains("Seed: 44") && info.contains("CFG scale: 7.5") && info.contains("<lora:cells:0.8>"), info);
-		ImagePlus m = ResultStack.montage(imp, 2, "grid");
-		assertTrue(m.getWidth() >= 2 * 128 && m.getWidth() <= 2 * 128 + 4, "2 enlarged columns plus borders: " + m.getWidth());
-		assertTrue(m.getHeight() >= 2 * 128);
+		Grid g = new Grid(images(r), List.of("seed 42", "seed 43", "seed 44"), List.of(r.prompt()));
+		ImagePlus m = ResultStack.montage(g, "grid");
+		assertEquals(ImagePlus.COLOR_RGB, m.getType());
+		assertTrue(m.getWidth() > 128 && m.getHeight() > 3 * 128, "enlarged cells plus headers: " + m.getWidth() + "x" +
+			m.getHeight());
+		assertTrue(((String) m.getProperty("Info")).contains("Seed: 44"), "every cell's settings in the info");
 	}
 
 	@Test

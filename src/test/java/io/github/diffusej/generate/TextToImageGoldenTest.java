@@ -58,9 +58,9 @@ class TextToImageGoldenTest {
 			assertEquals(new Shape(2, 77, 32), ctx.getShape());
 			float[] all = ctx.toFloatArray();
 			int half = all.length / 2;
-			assertTrue(maxAbs(Arrays.copyOfRange(all, 0, half), golden.floats("negative_prompt_embeds")) < 1e-4,
+			assertTrue(maxAbs(Arrays.copyOfRange(all, 0, half), golden.floats("negative_prompt_embeds")) < 2e-5,
 				"negative prompt first");
-			assertTrue(maxAbs(Arrays.copyOfRange(all, half, all.length), golden.floats("prompt_embeds")) < 1e-4);
+			assertTrue(maxAbs(Arrays.copyOfRange(all, half, all.length), golden.floats("prompt_embeds")) < 2e-5);
 
 			Sampler ddim = SamplerKind.DDIM.create(model.schedulerConfig());
 			NDArray init = m.create(golden.floats("latents_init"), new Shape(1, 4, 16, 16));
@@ -72,11 +72,12 @@ class TextToImageGoldenTest {
 			});
 			assertEquals(10, errors.size());
 			assertTrue(Arrays.equals(new double[] {901, 801, 701, 601, 501, 401, 301, 201, 101, 1}, ddim.timesteps()));
-			for (int i = 0; i < 10; i++) assertTrue(errors.get(i) < 5e-3, "step " + i + " max abs " + errors.get(i));
+			// measured: 1e-5 after the first step growing to 6.1e-5 after the tenth; bound tenfold above
+			for (int i = 0; i < 10; i++) assertTrue(errors.get(i) < 6e-4, "step " + i + " max abs " + errors.get(i));
 			float[] decoded = TextToImage.decode(model, x);
 			float err = maxAbs(decoded, golden.floats("vae_decoded_raw"));
-			// image_np = raw / 2 + 0.5: atol 2e-3 on image_np is 4e-3 on raw
-			assertTrue(err < 4e-3, "decoded max abs " + err);
+			// measured 3.2e-6 on the raw decode (image_np = raw / 2 + 0.5); bound tenfold above
+			assertTrue(err < 4e-5, "decoded max abs " + err);
 			int[] rgb = GeneratedImage.toRgb(decoded, 32, 32);
 			BufferedImage png = ImageIO.read(Golden.vectors("pipeline_image.png").toFile());
 			int worst = 0;
@@ -84,7 +85,9 @@ class TextToImageGoldenTest {
 				int a = rgb[p], b = png.getRGB(p % 32, p / 32);
 				for (int s = 0; s < 24; s += 8) worst = Math.max(worst, Math.abs(((a >> s) & 255) - ((b >> s) & 255)));
 			}
+			// the 8-bit PNG may differ by one level where a value sits on a rounding boundary (README: within 1)
 			assertTrue(worst <= 1, "PNG differs by " + worst + " levels");
+			System.out.println("PARITY pipeline PNG: largest difference " + worst + " levels");
 			System.out.println("pipeline parity: latents max abs per step " + errors + ", decoded " + err);
 		}
 	}

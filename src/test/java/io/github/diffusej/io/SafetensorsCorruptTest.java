@@ -40,6 +40,31 @@ class SafetensorsCorruptTest {
 		return p;
 	}
 
+	/** A file made of raw header bytes, {@code dataBytes} zero bytes of data, and a declared header length. */
+	static Path raw(String name, byte[] header, long declaredLength, int dataBytes) throws IOException {
+		ByteBuffer b = ByteBuffer.allocate(8 + header.length + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
+		b.putLong(declaredLength).put(header);
+		Path p = tmp.resolve(name + ".safetensors");
+		Files.write(p, b.array());
+		return p;
+	}
+
+	static byte[] concat(byte[]... parts) {
+		int n = 0;
+		for (byte[] p : parts) n += p.length;
+		byte[] out = new byte[n];
+		int o = 0;
+		for (byte[] p : parts) {
+			System.arraycopy(p, 0, out, o, p.length);
+			o += p.length;
+		}
+		return out;
+	}
+
+	static byte[] utf8(String s) {
+		return s.getBytes(StandardCharsets.UTF_8);
+	}
+
 	static Path withLength(String name, long length, int totalBytes) throws IOException {
 		ByteBuffer b = ByteBuffer.allocate(totalBytes).order(ByteOrder.LITTLE_ENDIAN);
 		b.putLong(length);
@@ -88,7 +113,32 @@ class SafetensorsCorruptTest {
 				"data_offsets must have 2 entries"),
 			Arguments.of(file("reversed", "{\"a\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[8,4]}}", 16),
 				"8 > 4"),
-			Arguments.of(tmp.resolve("missing.safetensors"), "file not found"));
+			Arguments.of(tmp.resolve("missing.safetensors"), "file not found"),
+			// the format's layout rules: contiguous from byte 0 to the end of the file
+			Arguments.of(file("hole", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}," +
+				"\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[16,24]}}", 24), "a hole of 8 bytes"),
+			Arguments.of(file("late-start", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}", 16),
+				"starts at data byte 8, not 0"),
+			Arguments.of(file("trailing", ok, 20), "4 bytes after the end of the last tensor 'a'"),
+			Arguments.of(file("no-tensors-but-data", "{}", 8), "no tensors, but 8 data bytes"),
+			Arguments.of(raw("short-length", utf8(ok + "        "), ok.length(), 16),
+				"that is 8 bytes short"),
+			// strict UTF-8 and strict JSON
+			Arguments.of(raw("utf8", concat(utf8("{\"a"), new byte[] {(byte) 0xc3, 0x28}, utf8(ok.substring(3))),
+				ok.length() + 1, 16), "not valid UTF-8"),
+			Arguments.of(raw("bom", concat(new byte[] {(byte) 0xef, (byte) 0xbb, (byte) 0xbf}, utf8(ok)), ok.length() + 3,
+				16), "byte-order mark"),
+			Arguments.of(file("single-quotes", ok.replace("\"a\"", "'a'"), 16), "double quotes"),
+			Arguments.of(file("comment", ok + " // weights", 16), "text after the end"),
+			Arguments.of(file("comment2", "{/* x */" + ok.substring(1), 16), "no comments"),
+			Arguments.of(file("control", ok.replace("\"a\"", "\"a\tb\""), 16), "raw control character U+0009"),
+			Arguments.of(file("trailing-comma", ok.substring(0, ok.length() - 1) + ",}", 16), "a comma before '}'"),
+			Arguments.of(file("duplicate", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}," +
+				"\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}", 16), "occurs twice"),
+			Arguments.of(file("nan", ok.replace("[2,2]", "[NaN,2]"), 16), "NaN is not JSON"),
+			Arguments.of(file("dtype-number", ok.replace("\"F32\"", "5"), 16), "dtype 5 is not a string"),
+			Arguments.of(file("deep", ok.replace("[2,2]", "[" + "[".repeat(100_000) + "]".repeat(100_000) + "]"), 16),
+				"nested deeper than 8 levels"));
 	}
 
 	@ParameterizedTest(name = "{1}")
@@ -103,6 +153,24 @@ class SafetensorsCorruptTest {
 		assertTrue(e.getMessage().contains(p.toString()), "names the file: " + e.getMessage());
 		assertTrue(e.getMessage().contains(defect), "names the defect '" + defect + "': " + e.getMessage());
 		assertTrue(usedHeap() - before < 64L << 20, "no large allocation for " + p);
+	}
+
+	/** A header of a million entries is refused by its size, while it is parsed, without filling the heap. */
+	@Test
+	void millionsOfEntriesAreRefusedByTheirSize() throws IOException {
+		StringBuilder sb = new StringBuilder("{");
+		for (int i = 0; i < 1_000_000; i++) {
+			if (i > 0) sb.append(',');
+			sb.append("\"t").append(i).append("\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]}");
+		}
+		Path p = file("million", sb.append('}').toString(), 0);
+		sb = null;
+		long before = usedHeap();
+		SafetensorsException e = assertThrows(SafetensorsException.class, () -> SafetensorsFile.open(p).close());
+		assertTrue(e.getMessage().startsWith(p + ": header too large"), e.getMessage());
+		assertTrue(e.getMessage().contains("up to " + SafetensorsFile.MAX_TENSORS + " tensors"), e.getMessage());
+		assertTrue(usedHeap() - before < 1L << 30, "bounded allocation: " + (usedHeap() - before));
+		Files.delete(p);
 	}
 
 	static long usedHeap() {

@@ -53,10 +53,10 @@ class AttentionKernelTest {
 			UNet2DConditionModel unet = UNet2DConditionModelTest.load(m, DataType.FLOAT32);
 			unet.setAttentionKernel(AttentionKernel.chunked(2000));
 			Compare.allClose("UNet with chunked attention", unet.forward(g.load("sample", m), g.load("timesteps", m),
-				g.load("encoder_hidden_states", m)), g.load("out", m), 1e-4, 1e-4);
+				g.load("encoder_hidden_states", m)), g.load("out", m), Compare.PARITY_ATOL, Compare.PARITY_RTOL);
 			unet.setAttentionKernel(AttentionKernel.full());
 			Compare.allClose("UNet with full attention", unet.forward(g.load("sample", m), g.load("timesteps", m),
-				g.load("encoder_hidden_states", m)), g.load("out", m), 1e-4, 1e-4);
+				g.load("encoder_hidden_states", m)), g.load("out", m), Compare.PARITY_ATOL, Compare.PARITY_RTOL);
 		}
 	}
 }

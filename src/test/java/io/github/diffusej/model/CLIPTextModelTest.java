@@ -1,5 +1,7 @@
 package io.github.diffusej.model;
 
+import static io.github.diffusej.model.Compare.PARITY_ATOL;
+import static io.github.diffusej.model.Compare.PARITY_RTOL;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -37,12 +39,12 @@ class CLIPTextModelTest {
 			NDArray ids = g.load("input_ids", m);
 			CLIPTextOutput o = te.forward(ids);
 			assertEquals(5, o.hiddenStates().size());
-			Compare.allClose("last_hidden_state", o.lastHiddenState(), g.load("last_hidden_state", m), 1e-4, 1e-4);
-			Compare.allClose("embeddings_output", o.hiddenStates().get(0), g.load("embeddings_output", m), 1e-4, 1e-4);
+			Compare.allClose("last_hidden_state", o.lastHiddenState(), g.load("last_hidden_state", m), PARITY_ATOL, PARITY_RTOL);
+			Compare.allClose("embeddings_output", o.hiddenStates().get(0), g.load("embeddings_output", m), PARITY_ATOL, PARITY_RTOL);
 			Compare.allClose("hidden_states_penultimate", o.hiddenStateFromEnd(2),
-				g.load("hidden_states_penultimate", m), 1e-4, 1e-4);
-			Compare.allClose("pooler_output", o.pooled(), g.load("pooler_output", m), 1e-4, 1e-4);
-			Compare.allClose("clip_skip_1", te.encode(ids, 1), g.load("clip_skip_1", m), 1e-4, 1e-4);
+				g.load("hidden_states_penultimate", m), PARITY_ATOL, PARITY_RTOL);
+			Compare.allClose("pooler_output", o.pooled(), g.load("pooler_output", m), PARITY_ATOL, PARITY_RTOL);
+			Compare.allClose("clip_skip_1", te.encode(ids, 1), g.load("clip_skip_1", m), PARITY_ATOL, PARITY_RTOL);
 		}
 	}
 

@@ -55,10 +55,11 @@ class FiniteDifferenceTest {
 				}
 			};
 			Runnable attach = () -> {
-				unet.removeAdapters();
-				lora.setAdapter(LoraAdapter.of(lora, p[1], p[2], 4));
-				conv.setAdapter(LoraAdapter.of(conv, p[3], p[4], 2));
-				dl.setAdapter(DoraAdapter.of(dl, p[6], p[7], p[5], 4, DoraAdapter.NormAxis.OUTPUT_ROW, false));
+				unet.clearAdapters();
+				lora.addAdapter("t", LoraAdapter.of(lora, p[1], p[2], 4, true));
+				conv.addAdapter("t", LoraAdapter.of(conv, p[3], p[4], 2, true));
+				// Full DoRA gradient (norm not detached), so that finite differences can check it.
+				dl.addAdapter("t", DoraAdapter.of(dl, p[6], p[7], p[5], 4, true, false));
 				te.embeddings().setExtraTokens(p[0]);
 			};
 			double[] magV = new double[32];

@@ -31,8 +31,8 @@ class PipelineStepsTest {
 			UNet2DConditionModel unet = UNet2DConditionModelTest.load(m, DataType.FLOAT32);
 			AutoencoderKL vae = AutoencoderKLTest.load(m, DataType.FLOAT32);
 			NDArray ids = te.load("input_ids", m).get("0:1"); // "a photo of a cat"
-			Compare.allClose("prompt_embeds", clip.forward(ids).lastHiddenState(), p.load("prompt_embeds", m), 1e-4,
-				1e-4);
+			Compare.allClose("prompt_embeds", clip.forward(ids).lastHiddenState(), p.load("prompt_embeds", m), Compare.PARITY_ATOL,
+				Compare.PARITY_RTOL);
 			NDArray emb = NDArrays.concat(new NDList(p.load("negative_prompt_embeds", m), p.load("prompt_embeds", m)));
 			long[] ts = p.longs("timesteps");
 			NDArray lat = p.load("latents_per_step", m);
@@ -44,15 +44,15 @@ class PipelineStepsTest {
 					NDArray x = i == 0 ? p.load("latents_init", step) : lat.get(i - 1).expandDims(0);
 					x.attach(step);
 					NDArray out = unet.forward(NDArrays.concat(new NDList(x, x)), ts[i], emb); // [2, 4, 16, 16]
-					worst = Math.max(worst, Compare.allClose("step " + i + " uncond", out.get("0"), uncond.get(i), 1e-4,
-						1e-4));
-					worst = Math.max(worst, Compare.allClose("step " + i + " cond", out.get("1"), cond.get(i), 1e-4,
-						1e-4));
+					worst = Math.max(worst, Compare.allClose("step " + i + " uncond", out.get("0"), uncond.get(i), Compare.PARITY_ATOL,
+						Compare.PARITY_RTOL));
+					worst = Math.max(worst, Compare.allClose("step " + i + " cond", out.get("1"), cond.get(i), Compare.PARITY_ATOL,
+						Compare.PARITY_RTOL));
 				}
 			}
 			System.out.println("pipeline UNet calls: max abs error " + worst);
 			Compare.allClose("vae_decoded_raw", vae.decode(p.load("latents_final", m).div(vae.scalingFactor())),
-				p.load("vae_decoded_raw", m), 1e-4, 1e-4);
+				p.load("vae_decoded_raw", m), Compare.PARITY_ATOL, Compare.PARITY_RTOL);
 		}
 	}
 }

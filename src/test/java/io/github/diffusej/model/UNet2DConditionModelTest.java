@@ -1,5 +1,7 @@
 package io.github.diffusej.model;
 
+import static io.github.diffusej.model.Compare.PARITY_ATOL;
+import static io.github.diffusej.model.Compare.PARITY_RTOL;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -37,11 +39,11 @@ class UNet2DConditionModelTest {
 			NDArray x = g.load("sample", m);
 			NDArray ctx = g.load("encoder_hidden_states", m);
 			Compare.allClose("out (int t [999, 10])", unet.forward(x, g.load("timesteps", m), ctx), g.load("out", m),
-				1e-4, 1e-4);
+				PARITY_ATOL, PARITY_RTOL);
 			Compare.allClose("out_float_t [946.25, 1.5]", unet.forward(x, g.load("timesteps_float", m), ctx),
-				g.load("out_float_t", m), 1e-4, 1e-4);
+				g.load("out_float_t", m), PARITY_ATOL, PARITY_RTOL);
 			Compare.allClose("out_scalar_t500_batch1", unet.forward(x.get(new NDIndex("0:1")), 500,
-				ctx.get(new NDIndex("0:1"))), g.load("out_scalar_t500_batch1", m), 1e-4, 1e-4);
+				ctx.get(new NDIndex("0:1"))), g.load("out_scalar_t500_batch1", m), PARITY_ATOL, PARITY_RTOL);
 		}
 	}
 

@@ -1,5 +1,7 @@
 package io.github.diffusej.model;
 
+import static io.github.diffusej.model.Compare.PARITY_ATOL;
+import static io.github.diffusej.model.Compare.PARITY_RTOL;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -78,7 +80,7 @@ class UNetVariantsTest {
 			unet.loadWeights(asLinearProjection(w), m, DataType.FLOAT32);
 			assertEquals(new Shape(32, 32), unet.parameters().get("down_blocks.0.attentions.0.proj_in.weight").shape());
 			Compare.allClose("linear projection UNet vs conv golden", unet.forward(g.load("sample", m),
-				g.load("timesteps", m), g.load("encoder_hidden_states", m)), g.load("out", m), 1e-4, 1e-4);
+				g.load("timesteps", m), g.load("encoder_hidden_states", m)), g.load("out", m), PARITY_ATOL, PARITY_RTOL);
 		}
 	}
 

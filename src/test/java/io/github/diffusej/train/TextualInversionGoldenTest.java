@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 /**
  * One textual-inversion step against diffusers' {@code textual_inversion.py}
  * ({@code tiny-sd1/vectors/train_textual_inversion.safetensors}), through the trainer's own code: the method's
- * initialisation and token rows, {@link Latents}, {@link TrainingStep#accumulate} (noise, UNet, loss, backward)
+ * initialisation and token rows, {@link LatentEncoder}, {@link TrainingStep#accumulate} (noise, UNet, loss, backward)
  * and {@link TrainingStep#apply} with {@link AdamW}.
  */
 class TextualInversionGoldenTest {
@@ -59,9 +59,9 @@ class TextualInversionGoldenTest {
 			AdamW adam = new AdamW(trainables.manager(), 0.9, 0.999, 1e-8, 1e-2);
 			double loss;
 			try (NDScope scope = new NDScope(); NDManager s = m.newSubManager()) {
-				Latents.Posterior post = Latents.encode(model.vae(), g.load("pixel_values", s));
+				LatentEncoder.Posterior post = LatentEncoder.encode(model.vae(), g.load("pixel_values", s));
 				assertClose("posterior mean", g.load("vae_posterior_mean", s).toFloatArray(), post.mean().toFloatArray(), 1e-4, 1e-4);
-				NDArray x0 = Latents.sample(post, g.load("vae_posterior_eps", s), model.vae().scalingFactor());
+				NDArray x0 = LatentEncoder.sample(post, g.load("vae_posterior_eps", s), model.vae().scalingFactor());
 				assertClose("latents", g.load("latents", s).toFloatArray(), x0.toFloatArray(), 1e-4, 1e-4);
 				StepInputs in = new StepInputs(x0, g.load("input_ids", s), g.load("noise", s),
 					g.load("timesteps", s).toLongArray(), null, null);

@@ -4,152 +4,225 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.github.diffusej.Rng;
 import io.github.diffusej.model.nn.AdaptableLayer;
+import io.github.diffusej.model.nn.GradMode;
 import io.github.diffusej.model.nn.LayerAdapter;
 import io.github.diffusej.model.nn.Param;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * DoRA (Liu et al. 2024, "Weight-Decomposed Low-Rank Adaptation"): the weight is recomposed as
- * {@code W' = m · V / ||V||} with {@code V = W + scale · up @ down}, and the layer runs with {@code W'} and its own
- * bias. The norm is taken per output row (over every axis but 0; m has shape [out], PEFT's layout) or per input
- * column (over axis 0; m has the weight's shape without axis 0), and is detached from the graph by default as the
- * paper (§4.3) and PEFT do. down/up follow {@link LoraAdapter}'s layouts; m starts as ||W||, so a fresh adapter
- * (up = 0) leaves the layer unchanged.
+ * DoRA (Liu et al. 2024, "DoRA: Weight-Decomposed Low-Rank Adaptation"), the one implementation used for training
+ * and for files. For the effective weight so far {@code W} (see {@link AdaptableLayer}):
+ *
+ * <pre>
+ *   V     = W + (alpha/r)·up@down                    (conv: up [out, r, 1, 1] composed with down [r, in, k, k])
+ *   D(W)  = V · (m / ||V||)                           (the ratio is computed first, then applied)
+ * </pre>
+ * with the norm along one of two axes, read from the magnitude's shape as ComfyUI does:
+ * <ul>
+ * <li>{@link Axis#INPUT}: kohya/LyCORIS/OneTrainer {@code dora_scale} [1, in] or [1, in, 1, 1]: the norm of each
+ * input channel over all outputs AND kernel positions (LyCORIS {@code wd_on_output=False}, OneTrainer's default,
+ * ComfyUI's {@code weight_decompose}); this is what DiffuseJ trains and writes by default;</li>
+ * <li>{@link Axis#OUTPUT}: PEFT's {@code lora_magnitude_vector} [out] and LyCORIS {@code wd_on_output=True}
+ * {@code dora_scale} [out, 1(, 1, 1)]: the norm of each output row over inputs and kernel positions.</li>
+ * </ul>
+ * A multiplier {@code w} blends {@code W + w·(D(W) − W)} (ComfyUI's rule; done by the layer).
+ *
+ * <p>Choices, and why:
+ * <ul>
+ * <li>The norm is detached from the graph in training (the paper §4.3, PEFT and OneTrainer do so to save memory;
+ * LyCORIS does not); {@code detachNorm=false} gives the full gradient (used to check it against finite
+ * differences). With the input axis and a detached norm the layer runs DoRA in factored form
+ * ({@link #inputScaling}: {@code op(x ⊙ s, W) + Δ(x ⊙ s)}), so no weight-sized tensor is kept for backward.</li>
+ * <li>No epsilon is added to the norm (ComfyUI, PEFT and OneTrainer's default add none; LyCORIS adds float eps,
+ * about 1e-7 relative): with {@code m = ||W||} and {@code up = 0} the ratio is exactly 1, so a fresh DoRA
+ * reproduces the base layer bit for bit. The norm is only clamped at the dtype's smallest normal number, which
+ * changes nothing but an all-zero channel (0/0).</li>
+ * </ul>
  */
-public final class DoraAdapter implements LayerAdapter {
+public final class DoraAdapter implements LayerAdapter.Recomposing {
 
-	/** Which norm DoRA divides by. */
-	public enum NormAxis {
-		/** ||V|| over all axes but the output axis: one magnitude per output row (PEFT). */
-		OUTPUT_ROW,
-		/** ||V|| over the output axis: one magnitude per input column (the paper's ||.||_c for W in R^{d x k}). */
-		INPUT_COLUMN
+	/** The axis of the DoRA norm and magnitude. */
+	public enum Axis {
+		/** One magnitude per input channel (norm over outputs and kernel positions): kohya {@code dora_scale}. */
+		INPUT,
+		/** One magnitude per output channel (norm over inputs and kernel positions): PEFT. */
+		OUTPUT
 	}
 
-	private final NDArray down;
-	private final NDArray up;
-	private final NDArray magnitude;
-	private final double alpha;
-	private final NormAxis axis;
+	private final LoraAdapter lora;
+	private NDArray magnitude;
+	private final Axis axis;
 	private final boolean detachNorm;
 
-	private DoraAdapter(NDArray down, NDArray up, NDArray magnitude, double alpha, NormAxis axis, boolean detachNorm) {
-		this.down = down;
-		this.up = up;
+	private DoraAdapter(LoraAdapter lora, NDArray magnitude, Axis axis, boolean detachNorm) {
+		this.lora = lora;
 		this.magnitude = magnitude;
-		this.alpha = alpha;
 		this.axis = axis;
 		this.detachNorm = detachNorm;
 	}
 
-	/** Wraps existing tensors; {@code magnitude} is [out] (OUTPUT_ROW) or the weight shape without axis 0. */
+	/**
+	 * Wraps existing tensors; the axis is read from the magnitude's shape ({@link #axisOf}).
+	 *
+	 * @param alpha scale {@code alpha / rank}; zero or NaN means alpha = rank
+	 * @param trainable whether the tensors change between forwards
+	 * @param detachNorm treat {@code ||V||} as a constant in backward (training default)
+	 */
 	public static DoraAdapter of(AdaptableLayer layer, NDArray down, NDArray up, NDArray magnitude, double alpha,
-		NormAxis axis, boolean detachNorm)
+		boolean trainable, boolean detachNorm)
 	{
-		LoraAdapter.of(layer, down, up, alpha); // shape checks
-		Shape want = magnitudeShape(layer.weight().shape(), axis);
-		if (!magnitude.getShape().equals(want)) throw new IllegalArgumentException("DoRA magnitude "
-			+ magnitude.getShape() + " does not fit weight " + layer.weight().shape() + " (expected " + want + ")");
-		return new DoraAdapter(down, up, magnitude, alpha, axis, detachNorm);
+		LoraAdapter l = LoraAdapter.of(layer, down, up, alpha, trainable);
+		return new DoraAdapter(l, magnitude, axisOf(layer.weight().shape(), magnitude.getShape()), detachNorm);
 	}
 
-	/** A fresh trainable adapter: LoRA init for down/up, m = ||W|| (all three trainable). */
-	public static DoraAdapter create(AdaptableLayer layer, int rank, double alpha, NormAxis axis, NDManager manager,
-		DataType dtype)
+	/**
+	 * A fresh trainable DoRA in {@code manager}: LoRA init from {@code rng} (up = 0) and {@code m = ||W||} along
+	 * {@code axis} in {@code dtype}, stored in the file layout ({@link #magnitudeShape}); the norm is detached. As
+	 * for {@link LoraAdapter#create}, the tensors do not require a gradient yet.
+	 */
+	public static DoraAdapter create(AdaptableLayer layer, int rank, double alpha, Axis axis, Rng rng,
+		NDManager manager, DataType dtype)
 	{
-		LoraAdapter l = LoraAdapter.create(layer, rank, alpha, manager, dtype);
-		NDArray m;
-		try (NDManager tmp = manager.newSubManager()) {
+		LoraAdapter l = LoraAdapter.create(layer, rank, alpha, rng, manager, dtype);
+		return new DoraAdapter(l, initialMagnitude(layer, axis, manager, dtype), axis, true);
+	}
+
+	/** {@code ||W||} along {@code axis}, shaped {@link #magnitudeShape}, in {@code dtype}, owned by {@code manager}. */
+	public static NDArray initialMagnitude(AdaptableLayer layer, Axis axis, NDManager manager, DataType dtype) {
+		try (GradMode ng = GradMode.noGrad(); NDManager tmp = manager.newSubManager()) {
 			NDArray w = layer.weight().array().toType(dtype, true);
 			w.attach(tmp);
-			m = own(norm(w, axis), tmp).reshape(magnitudeShape(w.getShape(), axis));
+			NDArray m = norm(w, axis).reshape(magnitudeShape(layer.weight().shape(), axis));
 			m.attach(manager);
+			return m;
 		}
-		m.setRequiresGradient(true);
-		return new DoraAdapter(l.down(), l.up(), m, alpha, axis, true);
 	}
 
-	private static Shape magnitudeShape(Shape w, NormAxis axis) {
-		return axis == NormAxis.OUTPUT_ROW ? new Shape(w.get(0)) : w.slice(1);
+	/**
+	 * The magnitude shape DiffuseJ writes: kohya/LyCORIS {@code dora_scale} [1, in] / [1, in, 1, 1] for
+	 * {@link Axis#INPUT}, [out, 1] / [out, 1, 1, 1] for {@link Axis#OUTPUT}.
+	 */
+	public static Shape magnitudeShape(Shape weight, Axis axis) {
+		long[] s = new long[weight.dimension()];
+		Arrays.fill(s, 1);
+		if (axis == Axis.INPUT) s[1] = weight.get(1);
+		else s[0] = weight.get(0);
+		return new Shape(s);
 	}
 
-	/** Moves a fresh temporary into {@code scope} (the caller's), so nothing lands in a parameter's manager. */
-	private static NDArray own(NDArray a, NDManager scope) {
-		if (a.getManager() != scope) a.attach(scope);
-		return a;
+	/**
+	 * The axis a magnitude of shape {@code m} means for a weight of shape {@code w}: a leading 1 and one value per
+	 * input channel is {@link Axis#INPUT}; one value per output channel ([out], [out, 1, ...]) is
+	 * {@link Axis#OUTPUT}. Anything else is refused.
+	 */
+	public static Axis axisOf(Shape w, Shape m) {
+		long in = w.get(1), out = w.get(0);
+		boolean inputShaped = m.dimension() >= 2 && m.get(0) == 1 && m.size() == in && m.get(1) == in;
+		boolean outputShaped = m.dimension() >= 1 && m.get(0) == out && m.size() == out;
+		if (inputShaped) return Axis.INPUT;
+		if (outputShaped) return Axis.OUTPUT;
+		throw new IllegalArgumentException("DoRA magnitude " + m + " does not fit weight " + w + " (expected [1, " + in
+			+ "(, 1, 1)] per input channel, or [" + out + "(, 1, ...)] per output channel)");
 	}
 
-	/** ||v|| keeping dims, broadcastable against v; temporaries belong to v's manager. */
-	private static NDArray norm(NDArray v, NormAxis axis) {
-		int n = v.getShape().dimension();
-		int[] axes;
-		if (axis == NormAxis.OUTPUT_ROW) {
-			axes = new int[n - 1];
-			for (int i = 1; i < n; i++) axes[i - 1] = i;
-		}
-		else axes = new int[] {0};
-		return v.square().sum(axes, true).sqrt();
+	/** ||v|| along {@code axis}, keeping dims (broadcastable against v); belongs to v's manager. */
+	static NDArray norm(NDArray v, Axis axis) {
+		return v.square().sum(normAxes(v.getShape().dimension(), axis), true).sqrt();
+	}
+
+	/** Every axis but the magnitude's (1 for INPUT, 0 for OUTPUT). */
+	private static int[] normAxes(int dims, Axis axis) {
+		int[] axes = new int[dims - 1];
+		for (int i = 0, k = 0; i < dims; i++)
+			if (i != (axis == Axis.INPUT ? 1 : 0)) axes[k++] = i;
+		return axes;
+	}
+
+	public LoraAdapter lora() {
+		return lora;
 	}
 
 	public NDArray down() {
-		return down;
+		return lora.down();
 	}
 
 	public NDArray up() {
-		return up;
+		return lora.up();
 	}
 
 	public NDArray magnitude() {
 		return magnitude;
 	}
 
+	public Axis axis() {
+		return axis;
+	}
+
 	public double scale() {
-		return alpha / down.getShape().get(0);
+		return lora.scale();
+	}
+
+	@Override
+	public boolean trainable() {
+		return lora.trainable();
+	}
+
+	/** Replaces one tensor by one of the same shape ({@code lora_down.weight}, {@code lora_up.weight}, {@code dora_scale}). */
+	void use(String part, NDArray value) {
+		if (!part.equals("dora_scale")) {
+			lora.use(part, value);
+			return;
+		}
+		if (!magnitude.getShape().equals(value.getShape())) throw new IllegalArgumentException("dora_scale: shape "
+			+ value.getShape() + " does not replace " + magnitude.getShape());
+		magnitude = value;
+	}
+
+	@Override
+	public NDArray recompose(AdaptableLayer layer, NDArray w, NDArray like) {
+		NDArray v = lora.deltaWeight(layer, like).add(w); // [out, in(, k, k)]
+		NDArray n = norm(v, axis);
+		if (detachNorm) n = n.stopGradient();
+		n = n.maximum(Param.scalar(tiny(like), n));
+		NDArray m = Param.scoped(Param.cast(magnitude, like).reshape(n.getShape()), like);
+		return v.mul(m.div(n));
 	}
 
 	/**
-	 * W' in the dtype of {@code like}. The first op on each parameter is moved into {@code like}'s manager (the
-	 * caller's scope), so later ops, whose results belong to their left operand's manager, stay there too.
+	 * The factored form for {@link Axis#INPUT} with a detached norm: {@code D(w) = (w + ΔW) ⊙ m/||w + ΔW||} along
+	 * the input channels, so the layer computes {@code op(x ⊙ s, w) + Δ(x ⊙ s)} and training keeps no
+	 * weight-sized tensor in the graph (the reason the paper, §4.3, detaches the norm). The norm is computed
+	 * without a graph and its weight-sized temporaries are freed at once.
 	 */
-	private NDArray recomposed(AdaptableLayer layer, NDArray like) {
-		NDManager scope = like.getManager();
-		NDArray w = layer.weight().as(like);
-		Shape ws = w.getShape();
-		long out = ws.get(0);
-		long r = down.getShape().get(0);
-		NDArray u = own(Param.cast(up, like).reshape(out, r), scope);
-		NDArray d = own(Param.cast(down, like).reshape(r, -1), scope);
-		NDArray v = u.matMul(d).mul(scale()).reshape(ws).add(w);
-		NDArray nrm = norm(v, axis);
-		if (detachNorm) nrm = nrm.stopGradient();
-		long[] ms = new long[ws.dimension()];
-		java.util.Arrays.fill(ms, 1);
-		if (axis == NormAxis.OUTPUT_ROW) ms[0] = out;
-		else for (int i = 1; i < ms.length; i++) ms[i] = ws.get(i);
-		NDArray mag = own(Param.cast(magnitude, like).reshape(ms), scope);
-		return mag.mul(v.div(nrm));
+	@Override
+	public LayerAdapter.InputScaling inputScaling(AdaptableLayer layer, NDArray w, NDArray like) {
+		if (axis != Axis.INPUT || !detachNorm) return null;
+		NDArray n;
+		try (GradMode ng = GradMode.noGrad()) {
+			NDArray dw = lora.deltaWeight(layer, like);
+			NDArray v = dw.add(w);
+			NDArray sq = v.square();
+			NDArray sum = sq.sum(normAxes(v.getShape().dimension(), axis), true);
+			NDArray raw = sum.sqrt();
+			n = raw.maximum(Param.scalar(tiny(like), raw));
+			for (NDArray t : new NDArray[] {dw, v, sq, sum, raw}) t.close();
+		}
+		NDArray m = Param.scoped(Param.cast(magnitude, like).reshape(n.getShape()), like);
+		return new LayerAdapter.InputScaling(m.div(n), lora);
 	}
 
-	@Override
-	public NDArray forward(AdaptableLayer layer, NDArray x) {
-		return layer.apply(x, recomposed(layer, x));
-	}
-
-	@Override
-	public NDArray mergedWeight(AdaptableLayer layer) {
-		NDArray w = layer.weight().array();
-		NDArray merged = recomposed(layer, w).stopGradient();
-		merged.attach(w.getManager());
-		return merged;
+	/** The dtype's smallest normal number: the clamp that only changes an all-zero channel's 0/0. */
+	private static double tiny(NDArray like) {
+		return like.getDataType() == DataType.FLOAT16 ? 6.103515625e-5 : Float.MIN_NORMAL;
 	}
 
 	@Override
 	public Map<String, NDArray> tensors() {
-		Map<String, NDArray> m = new LinkedHashMap<>();
-		m.put("lora_down.weight", down);
-		m.put("lora_up.weight", up);
+		Map<String, NDArray> m = new LinkedHashMap<>(lora.tensors());
 		m.put("dora_scale", magnitude);
 		return m;
 	}

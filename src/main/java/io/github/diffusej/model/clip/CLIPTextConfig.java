@@ -37,6 +37,14 @@ public record CLIPTextConfig(
 		eosTokenId = eosTokenId == null ? 49407 : eosTokenId;
 		projectionDim = projectionDim == null ? 512 : projectionDim;
 		Ops.checkActivation(hiddenAct);
+		Configs.checkRange("vocab_size", vocabSize, 1, 10_000_000);
+		Configs.checkRange("hidden_size", hiddenSize, 1, 65_536);
+		Configs.checkRange("intermediate_size", intermediateSize, 1, 262_144);
+		Configs.checkRange("num_hidden_layers", numHiddenLayers, 1, 256);
+		Configs.checkRange("num_attention_heads", numAttentionHeads, 1, hiddenSize);
+		Configs.checkRange("max_position_embeddings", maxPositionEmbeddings, 3, 65_536);
+		Configs.checkPositive("layer_norm_eps", layerNormEps);
+		Configs.checkRange("projection_dim", projectionDim, 1, 65_536);
 		if (hiddenSize % numAttentionHeads != 0) throw new IllegalArgumentException("hidden_size " + hiddenSize
 			+ " is not divisible by num_attention_heads " + numAttentionHeads);
 		for (String a : architectures) {

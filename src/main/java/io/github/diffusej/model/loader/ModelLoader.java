@@ -6,7 +6,12 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.github.diffusej.io.SafetensorsFile;
+import io.github.diffusej.model.Configs;
 import io.github.diffusej.model.WeightSource;
+import io.github.diffusej.model.clip.CLIPTextConfig;
+import io.github.diffusej.model.unet.UNet2DConditionConfig;
+import io.github.diffusej.model.vae.AutoencoderKLConfig;
+import io.github.diffusej.schedule.SchedulerConfig;
 import io.github.diffusej.model.ldm.LdmCheckpoint;
 import java.io.IOException;
 import java.io.InputStream;
@@ -86,11 +91,14 @@ public final class ModelLoader {
 		Map<Component, JsonObject> configs = new EnumMap<>(Component.class);
 		for (Component c : Component.values()) configs.put(c, readJson(root.resolve(c.folder).resolve("config.json")));
 		ModelFamily family = familyOfConfigs(root, configs.get(Component.UNET), configs.get(Component.TEXT_ENCODER));
+		for (Component c : Component.values())
+			validateConfig(c, configs.get(c), root.resolve(c.folder).resolve("config.json").toString());
 
 		Path tokenizer = options.tokenizerDir() != null ? options.tokenizerDir() : root.resolve("tokenizer");
 		checkTokenizer(tokenizer, root + ": tokenizer folder");
 
 		JsonObject scheduler = readJson(schedulerFile);
+		validateScheduler(scheduler, schedulerFile);
 		PredictionType prediction = options.predictionType() != null ? options.predictionType()
 			: scheduler.has("prediction_type") ? parsePrediction(schedulerFile, string(scheduler, "prediction_type"))
 			: PredictionType.EPSILON;
@@ -127,9 +135,10 @@ public final class ModelLoader {
 
 	private static ModelFamily familyOfConfigs(Path root, JsonObject unet, JsonObject text) throws ModelLoadException {
 		JsonElement add = unet.get("addition_embed_type");
-		int context = unet.has("cross_attention_dim") && unet.get("cross_attention_dim").isJsonPrimitive()
-			? unet.get("cross_attention_dim").getAsInt() : -1;
-		if (add != null && !add.isJsonNull() && "text_time".equals(add.getAsString()) || context == 2048)
+		JsonElement cross = unet.get("cross_attention_dim");
+		int context = cross != null && cross.isJsonPrimitive() && cross.getAsJsonPrimitive().isNumber()
+			? cross.getAsInt() : -1;
+		if (add != null && add.isJsonPrimitive() && "text_time".equals(add.getAsString()) || context == 2048)
 			throw new ModelLoadException(root + ": the UNet config is SDXL's (addition_embed_type text_time / " +
 				"cross_attention_dim 2048); SDXL is not supported yet");
 		if (context == 768) return ModelFamily.SD1;
@@ -243,6 +252,8 @@ public final class ModelLoader {
 			Path schedOverride = options.configDir() == null ? null : options.configDir().resolve(schedRel);
 			JsonObject scheduler = schedOverride != null && Files.isRegularFile(schedOverride) ? readJson(schedOverride)
 				: bundled(family, schedRel);
+			for (Component c : Component.values()) validateConfig(c, configs.get(c), origins.get(c));
+			if (schedOverride != null && Files.isRegularFile(schedOverride)) validateScheduler(scheduler, schedOverride);
 
 			PredictionType prediction = options.predictionType();
 			String meta = sf.metadata().get("modelspec.prediction_type");
@@ -295,17 +306,45 @@ public final class ModelLoader {
 			" has neither tokenizer.json nor vocab.json + merges.txt");
 	}
 
+	/** A config file, as strict JSON plus Python's NaN/Infinity, nesting bounded; errors name the file. */
 	static JsonObject readJson(Path p) throws ModelLoadException {
 		try {
-			JsonElement e = JsonParser.parseString(Files.readString(p));
-			if (!e.isJsonObject()) throw new ModelLoadException(p + ": not a JSON object");
-			return e.getAsJsonObject();
+			return Configs.readObject(p);
+		}
+		catch (java.nio.file.NoSuchFileException e) {
+			throw new ModelLoadException(p + ": cannot read (no such file)", e);
 		}
 		catch (IOException e) {
-			throw new ModelLoadException(p + ": cannot read (" + e.getMessage() + ")", e);
+			String m = e.getMessage() == null ? "" : e.getMessage();
+			throw new ModelLoadException(m.startsWith(p.toString()) ? m : p + ": cannot read (" + m + ")", e);
 		}
-		catch (RuntimeException e) {
-			throw new ModelLoadException(p + ": invalid JSON (" + e.getMessage() + ")", e);
+	}
+
+	/**
+	 * Parses a component config into its record, so that wrong JSON types and absurd values (layers, channels,
+	 * heads, groups that do not divide channels, scaling factor) are refused with the file and the key before any
+	 * network is built or any weight is read.
+	 */
+	static void validateConfig(Component c, JsonObject config, String origin) throws ModelLoadException {
+		try {
+			switch (c) {
+				case UNET -> Configs.parse(config, UNet2DConditionConfig.class, origin);
+				case VAE -> Configs.parse(config, AutoencoderKLConfig.class, origin);
+				case TEXT_ENCODER -> Configs.parse(config, CLIPTextConfig.class, origin);
+			}
+		}
+		catch (IllegalArgumentException e) {
+			throw new ModelLoadException(e.getMessage(), e);
+		}
+	}
+
+	/** The scheduler config's types and ranges (train timesteps, betas, steps offset), with the file named. */
+	static void validateScheduler(JsonObject config, Path file) throws ModelLoadException {
+		try {
+			SchedulerConfig.parse(config, file);
+		}
+		catch (IllegalArgumentException e) {
+			throw new ModelLoadException(e.getMessage(), e);
 		}
 	}
 

@@ -30,7 +30,7 @@ public final class FullAttention implements AttentionKernel {
 		// Without a graph the score block is scaled and masked in place: no second block of its size.
 		NDArray scores;
 		if (recording) {
-			scores = raw.mul(scale);
+			scores = Param.times(raw, scale); // not mul(Number): DJL frees that scalar while backward reads it
 			BlockScope.free(raw);
 		}
 		else scores = raw.muli(scale);

@@ -77,20 +77,29 @@ public abstract class Network extends Module {
 		return find(path, AdaptableLayer.class);
 	}
 
-	/** Every attached adapter by module path, in module order. */
-	public Map<String, LayerAdapter> adapters() {
-		Map<String, LayerAdapter> out = new LinkedHashMap<>();
+	/** Every adaptable layer that has at least one adapter, by module path, in module order. */
+	public Map<String, AdaptableLayer> adaptedLayers() {
+		Map<String, AdaptableLayer> out = new LinkedHashMap<>();
 		modules().forEach((p, m) -> {
-			if (m instanceof AdaptableLayer l && l.adapter() != null) out.put(p, l.adapter());
+			if (m instanceof AdaptableLayer l && l.hasAdapters()) out.put(p, l);
 		});
 		return out;
 	}
 
-	/** Removes every adapter; returns how many were removed. */
-	public int removeAdapters() {
+	/** Removes the adapter called {@code name} from every layer; returns from how many layers. */
+	public int removeAdapters(String name) {
 		int n = 0;
 		for (Module m : modules().values()) {
-			if (m instanceof AdaptableLayer l && l.removeAdapter() != null) n++;
+			if (m instanceof AdaptableLayer l && l.removeAdapter(name) != null) n++;
+		}
+		return n;
+	}
+
+	/** Removes every adapter of every layer; returns how many layers had any. */
+	public int clearAdapters() {
+		int n = 0;
+		for (Module m : modules().values()) {
+			if (m instanceof AdaptableLayer l && l.clearAdapters() > 0) n++;
 		}
 		return n;
 	}

@@ -9,7 +9,8 @@ public final class Ops {
 	private Ops() {}
 
 	/**
-	 * SiLU, {@code x·sigmoid(x)}, in two ops (DJL's {@code swish} takes three: it multiplies by beta first). Without a
+	 * SiLU, {@code x·sigmoid(x)}, in two ops (not DJL's {@code swish}: it takes three and multiplies by beta with {@code mul(Number)}, whose scalar is freed while
+	 * backward still reads it, see {@link Param#scalar}). Without a
 	 * graph the product is written into the sigmoid's own buffer.
 	 */
 	public static NDArray silu(NDArray x) {
@@ -29,7 +30,7 @@ public final class Ops {
 
 	/** OpenAI's {@code quick_gelu}: x·sigmoid(1.702·x). */
 	public static NDArray quickGelu(NDArray x) {
-		return x.mul(Activation.sigmoid(x.mul(1.702)));
+		return x.mul(Activation.sigmoid(Param.times(x, 1.702))); // not mul(Number): see Param#scalar
 	}
 
 	/** Activation by its transformers/diffusers name. */

@@ -63,6 +63,7 @@ public record UNet2DConditionConfig(
 {
 
 	public UNet2DConditionConfig {
+		String headsKey = numAttentionHeads != null ? "num_attention_heads" : "attention_head_dim";
 		if (additionEmbedType != null) throw new IllegalArgumentException("SDXL is not supported yet: this UNet "
 			+ "config has addition_embed_type '" + additionEmbedType + "' (SDXL-style added text/time conditioning)");
 		inChannels = or(inChannels, 4);
@@ -77,6 +78,7 @@ public record UNet2DConditionConfig(
 			"CrossAttnUpBlock2D", "CrossAttnUpBlock2D") : upBlockTypes);
 		blockOutChannels = List.copyOf(blockOutChannels == null ? List.of(320, 640, 1280, 1280) : blockOutChannels);
 		int n = blockOutChannels.size();
+		Configs.checkRange("block_out_channels (number of blocks)", n, 1, 8);
 		layersPerBlock = expand(or(layersPerBlock, IntOrList.of(2)), n, "layers_per_block");
 		downsamplePadding = or(downsamplePadding, 1);
 		midBlockScaleFactor = or(midBlockScaleFactor, 1.0);
@@ -134,11 +136,45 @@ public record UNet2DConditionConfig(
 		unsupported(crossAttentionNorm != null, "cross_attention_norm");
 		unsupported(!actFn.equals("silu"), "act_fn '" + actFn + "'");
 		unsupported(convInKernel % 2 == 0 || convOutKernel % 2 == 0, "even conv_in/conv_out kernels");
+		checkRanges(sampleSize, inChannels, outChannels, freqShift, blockOutChannels, layersPerBlock, downsamplePadding,
+			normNumGroups, normEps, crossAttentionDim, transformerLayersPerBlock, convInKernel, convOutKernel);
 		int[] heads = numAttentionHeads.values();
 		for (int i = 0; i < n; i++) {
+			Configs.checkRange(headsKey + "[" + i + "]", heads[i], 1, blockOutChannels.get(i));
 			if (blockOutChannels.get(i) % heads[i] != 0) throw new IllegalArgumentException("block " + i + ": "
-				+ blockOutChannels.get(i) + " channels not divisible by " + heads[i] + " attention heads");
+				+ "block_out_channels[" + i + "] = " + blockOutChannels.get(i) + " is not divisible by " + headsKey + "["
+				+ i + "] = " + heads[i] + " attention heads");
 		}
+	}
+
+	/** The largest per-block channel count accepted (SD uses 1280); larger ones are refused before anything is built. */
+	public static final int MAX_CHANNELS = 16_384;
+	/** The most layers per block accepted (SD uses 1 to 10). */
+	public static final int MAX_LAYERS = 64;
+
+	/**
+	 * Bounds on every size the network is built from, so that a hostile or damaged config cannot make it build
+	 * millions of modules or allocate absurd weights; each message names the key.
+	 */
+	private static void checkRanges(Integer sampleSize, int inChannels, int outChannels, int freqShift,
+		List<Integer> blockOutChannels, IntOrList layersPerBlock, int downsamplePadding, int normNumGroups,
+		double normEps, IntOrList crossAttentionDim, IntOrList transformerLayersPerBlock, int convInKernel,
+		int convOutKernel)
+	{
+		if (sampleSize != null) Configs.checkRange("sample_size", sampleSize, 1, 4096);
+		Configs.checkRange("in_channels", inChannels, 1, 1024);
+		Configs.checkRange("out_channels", outChannels, 1, 1024);
+		Configs.checkRange("freq_shift", freqShift, 0, 1000);
+		Configs.checkRange("block_out_channels (number of blocks)", blockOutChannels.size(), 1, 8);
+		Configs.checkEach("block_out_channels", blockOutChannels, 1, MAX_CHANNELS);
+		Configs.checkEach("layers_per_block", layersPerBlock.values(), 1, MAX_LAYERS);
+		Configs.checkRange("downsample_padding", downsamplePadding, 0, 8);
+		Configs.checkGroups("norm_num_groups", normNumGroups, "block_out_channels", blockOutChannels);
+		Configs.checkPositive("norm_eps", normEps);
+		Configs.checkEach("cross_attention_dim", crossAttentionDim.values(), 1, MAX_CHANNELS);
+		Configs.checkEach("transformer_layers_per_block", transformerLayersPerBlock.values(), 1, MAX_LAYERS);
+		Configs.checkRange("conv_in_kernel", convInKernel, 1, 15);
+		Configs.checkRange("conv_out_kernel", convOutKernel, 1, 15);
 	}
 
 	private static <T> T or(T v, T dflt) {

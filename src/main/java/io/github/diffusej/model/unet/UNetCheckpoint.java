@@ -185,7 +185,7 @@ final class UNetCheckpoint extends TrainingForward {
 		// never fails, and the zero adds nothing to any gradient.
 		NDArray leaf = total.zerosLike();
 		leaf.setRequiresGradient(true);
-		NDArray zero = leaf.mul(0);
+		NDArray zero = io.github.diffusej.model.nn.Param.times(leaf, 0); // not mul(Number): see Param#scalar
 		NDArray sum = total.add(zero);
 		BlockScope.free(total, zero);
 		total = sum;

@@ -47,6 +47,15 @@ public record AutoencoderKLConfig(
 		if (downBlockTypes.size() != blockOutChannels.size() || upBlockTypes.size() != blockOutChannels.size())
 			throw new IllegalArgumentException("VAE config has " + blockOutChannels.size() + " block_out_channels, "
 				+ downBlockTypes.size() + " down and " + upBlockTypes.size() + " up blocks");
+		Configs.checkRange("in_channels", inChannels, 1, 1024);
+		Configs.checkRange("out_channels", outChannels, 1, 1024);
+		Configs.checkRange("latent_channels", latentChannels, 1, 1024);
+		Configs.checkRange("block_out_channels (number of blocks)", blockOutChannels.size(), 1, 8);
+		Configs.checkEach("block_out_channels", blockOutChannels, 1, 16_384);
+		Configs.checkRange("layers_per_block", layersPerBlock, 1, 64);
+		Configs.checkGroups("norm_num_groups", normNumGroups, "block_out_channels", blockOutChannels);
+		Configs.checkRange("sample_size", sampleSize, 1, 65_536);
+		Configs.checkPositive("scaling_factor", scalingFactor);
 	}
 
 	/** Keys of real config files that have no effect here (dropout at inference, token ids, bookkeeping). */

@@ -57,6 +57,20 @@ public record CaptionRules(List<String> templates, boolean keepDatasetCaptions, 
 		return new CaptionRules(preset.templates(), false, placeholder, null, ",", 0, false, 0, 0);
 	}
 
+	/**
+	 * The rules of a caption mode as the run's config names it: {@code object} or {@code style} (the templates, with
+	 * the placeholder), {@code dataset} (the dataset's captions with the placeholder inserted; with a null
+	 * placeholder, as they are).
+	 */
+	public static CaptionRules forMode(String mode, String placeholder, String replaceWord) {
+		String m = mode == null ? "" : mode.strip().toLowerCase(java.util.Locale.ROOT);
+		return switch (m) {
+			case "object", "style" -> preset(CaptionPreset.parse(m), placeholder);
+			case "dataset" -> datasetCaptions(placeholder, replaceWord);
+			default -> throw new IllegalArgumentException("unknown caption mode '" + mode + "': use dataset, object or style");
+		};
+	}
+
 	public CaptionRules withKeepDatasetCaptions(boolean keep) {
 		return new CaptionRules(templates, keep, placeholder, replaceWord, separator, captionDropout, shuffleTags, keepTokens, tagDropout);
 	}

@@ -3,6 +3,10 @@ package io.github.diffusej.train.data;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
+import java.awt.image.ComponentSampleModel;
+import java.awt.image.DataBuffer;
+import java.awt.image.DataBufferByte;
+import java.awt.image.DataBufferUShort;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.nio.file.Path;
@@ -41,6 +45,14 @@ final class RgbSource {
 	private final boolean premultiplied;
 	private final int maxValue; // 2^bits - 1
 	private final int[] row;
+	// direct access to interleaved byte or short samples (the usual decoded PNG, JPEG, BMP and TIFF), which is
+	// several times faster than Raster.getPixels; null when the layout is anything else
+	private final byte[] bytes;
+	private final short[] shorts;
+	private final int[] bandOffsets;
+	private final int pixelStride;
+	private final int scanlineStride;
+	private final int dataOffset;
 
 	private RgbSource(BufferedImage img, Path file) throws DatasetException {
 		this.raster = img.getRaster();
@@ -49,7 +61,7 @@ final class RgbSource {
 		this.bands = raster.getNumBands();
 		ColorModel cm = img.getColorModel();
 		int transfer = raster.getTransferType();
-		if (transfer == java.awt.image.DataBuffer.TYPE_FLOAT || transfer == java.awt.image.DataBuffer.TYPE_DOUBLE) {
+		if (transfer == DataBuffer.TYPE_FLOAT || transfer == DataBuffer.TYPE_DOUBLE) {
 			throw new DatasetException(file + ": floating-point images are not supported as training images; convert "
 				+ "them to 8-bit with the dataset builder");
 		}
@@ -93,6 +105,46 @@ final class RgbSource {
 			maxValue = (1 << bits) - 1;
 		}
 		this.row = new int[width * bands];
+		byte[] fb = null;
+		short[] fs = null;
+		int[] offs = null;
+		int ps = 0;
+		int ss = 0;
+		int off = 0;
+		if (raster.getSampleModel() instanceof ComponentSampleModel csm && raster.getSampleModelTranslateX() == 0
+			&& raster.getSampleModelTranslateY() == 0 && raster.getDataBuffer().getNumBanks() == 1)
+		{
+			DataBuffer db = raster.getDataBuffer();
+			if (db instanceof DataBufferByte dbb) fb = dbb.getData();
+			else if (db instanceof DataBufferUShort dbs) fs = dbs.getData();
+			offs = csm.getBandOffsets();
+			ps = csm.getPixelStride();
+			ss = csm.getScanlineStride();
+			off = db.getOffset();
+		}
+		this.bytes = fb;
+		this.shorts = fs;
+		this.bandOffsets = offs;
+		this.pixelStride = ps;
+		this.scanlineStride = ss;
+		this.dataOffset = off;
+	}
+
+	private void readRow(int y) {
+		if (bytes == null && shorts == null) {
+			raster.getPixels(0, y, width, 1, row);
+			return;
+		}
+		int base = dataOffset + y * scanlineStride;
+		for (int b = 0; b < bands; b++) {
+			int p = base + bandOffsets[b];
+			if (bytes != null) {
+				for (int x = 0, o = b; x < width; x++, o += bands, p += pixelStride) row[o] = bytes[p] & 0xff;
+			}
+			else {
+				for (int x = 0, o = b; x < width; x++, o += bands, p += pixelStride) row[o] = shorts[p] & 0xffff;
+			}
+		}
 	}
 
 	static RgbSource of(BufferedImage img, Path file) throws DatasetException {
@@ -109,7 +161,7 @@ final class RgbSource {
 
 	/** Row {@code y} into {@code r, g, b} (each at least {@code width} long), values in [0, 255]. */
 	void row(int y, float[] r, float[] g, float[] b) {
-		raster.getPixels(0, y, width, 1, row);
+		readRow(y);
 		if (lutR != null) {
 			int n = lutR.length;
 			for (int x = 0; x < width; x++) {

@@ -25,7 +25,7 @@ public record TrainingBatch(BatchPlan.Batch batch, List<DatasetItem> items, List
 		int b = batch.size();
 		if (items.size() != b || placements.size() != b || captions.size() != b) throw new IllegalArgumentException(
 			"a batch of " + b + " needs as many items, placements and captions");
-		int n = width() * height();
+		int n = batch.bucket().width() * batch.bucket().height();
 		if (pixels != null && pixels.length != b * 3 * n) throw new IllegalArgumentException("pixels hold " + pixels.length
 			+ " values, not " + b + " x 3 x " + n);
 		if (masks != null && masks.length != b * n) throw new IllegalArgumentException("masks hold " + masks.length

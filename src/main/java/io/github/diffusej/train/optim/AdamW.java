@@ -88,7 +88,7 @@ public final class AdamW implements Optimizer {
 			"the checkpoint holds the state of optimizer '" + scalars.get("type").getAsString() + "', not adamw");
 		scalars.getAsJsonObject("steps").entrySet().forEach(e -> steps.put(e.getKey(), e.getValue().getAsInt()));
 		for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
-			NDArray copy = Scopes.keep(e.getValue().toDevice(manager.getDevice(), true));
+			NDArray copy = Scopes.keep(Scopes.ownedCopy(e.getValue(), manager));
 			copy.attach(manager);
 			String k = e.getKey();
 			if (k.startsWith("exp_avg_sq/")) expAvgSq.put(k.substring("exp_avg_sq/".length()), copy);

@@ -63,7 +63,7 @@ public final class Ema {
 	public void restore(Map<String, NDArray> values, int updateCount) {
 		close();
 		for (Map.Entry<String, NDArray> e : values.entrySet()) {
-			NDArray copy = Scopes.keep(e.getValue().toDevice(manager.getDevice(), true));
+			NDArray copy = Scopes.keep(Scopes.ownedCopy(e.getValue(), manager));
 			copy.attach(manager);
 			shadow.put(e.getKey(), copy);
 		}

@@ -160,7 +160,7 @@ public final class Prodigy implements Optimizer {
 		dNumerator = scalars.get("d_numerator").getAsDouble();
 		k = scalars.get("k").getAsInt();
 		for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
-			NDArray copy = Scopes.keep(e.getValue().toDevice(manager.getDevice(), true));
+			NDArray copy = Scopes.keep(Scopes.ownedCopy(e.getValue(), manager));
 			copy.attach(manager);
 			String key = e.getKey();
 			int slash = key.indexOf('/');

@@ -90,8 +90,8 @@ class LdmKeyMapTest {
 	@ParameterizedTest
 	@ValueSource(strings = {"sdxl_ldm_manifest_expected_real.json", "sdxl_ldm_manifest_by_diffusers_script.json"})
 	void sdxlIsRecognisedAndRefused(String file) throws IOException {
-		ModelLoadException e = assertThrows(ModelLoadException.class,
-			() -> LdmCheckpoint.detectFamily(TestManifests.ldm(file), file));
+		Map<String, long[]> manifest = TestManifests.ldm(file); // outside assertThrows: no golden data = skipped
+		ModelLoadException e = assertThrows(ModelLoadException.class, () -> LdmCheckpoint.detectFamily(manifest, file));
 		assertTrue(e.getMessage().startsWith(file + ": "), e.getMessage());
 		assertTrue(e.getMessage().contains("SDXL") && e.getMessage().contains("not supported yet"), e.getMessage());
 	}

@@ -130,8 +130,11 @@ class ImagePreparerTest {
 					for (int x = 0; x < b.width(); x++) {
 						int sx = p.cropLeft() + (p.flip() ? b.width() - 1 - x : x);
 						double want = full[p.cropTop() + y][sx] / 127.5 - 1;
+						int ch = c;
+						int xx = x;
+						int yy = y;
 						assertEquals(want, fast[TestImages.at(c, x, y, b.width(), b.height())], 2e-5,
-							Arrays.toString(cs) + " c" + c + " at " + x + "," + y);
+							() -> Arrays.toString(cs) + " c" + ch + " at " + xx + "," + yy);
 					}
 				}
 			}
@@ -167,7 +170,9 @@ class ImagePreparerTest {
 				double a = k * scale;
 				double b = (k + 1) * scale;
 				double acc = 0;
-				for (int i = 0; i < n; i++) acc += s[i] * Math.max(0, Math.min(i + 1, b) - Math.max(i, a));
+				for (int i = (int) Math.floor(a); i < Math.min(n, Math.ceil(b)); i++) {
+					acc += s[i] * Math.max(0, Math.min(i + 1, b) - Math.max(i, a));
+				}
 				o[k] = acc / scale;
 			}
 			else {
@@ -272,7 +277,7 @@ class ImagePreparerTest {
 				PreparedImage p = ImagePreparer.prepare(it, b, CropMode.RANDOM, true, rng);
 				assertTrue(p.hasMask());
 				for (int i = 0; i < b.width() * b.height(); i++) {
-					assertEquals((p.pixels()[i] + 1) * 127.5 / 255, p.mask()[i], 1e-5, b + " " + p.placement());
+					assertEquals((p.pixels()[i] + 1) * 127.5 / 255, p.mask()[i], 1e-5, () -> b + " " + p.placement());
 				}
 				assertArrayEquals(p.mask(), ImagePreparer.mask(it, p.placement()));
 			}
@@ -338,6 +343,34 @@ class ImagePreparerTest {
 		e = assertThrows(DatasetException.class, () -> ImagePreparer.prepare(new DatasetItem(png, "", null),
 			Placement.centred(new ImageSize(128, 64), b, false)));
 		assertTrue(e.getMessage().contains("changed"), e.getMessage());
+	}
+
+	/** TIFFs as ImageJ saves them (its own tags and metadata) load; 32-bit float ones are refused by name. */
+	@Test
+	void imageJTiffsLoadAndFloatTiffsAreRefused() throws IOException {
+		short[] v = new short[30 * 20];
+		for (int i = 0; i < v.length; i++) v[i] = (short) (i * 97);
+		ij.ImagePlus sixteen = new ij.ImagePlus("s", new ij.process.ShortProcessor(30, 20, v, null));
+		sixteen.setProperty("Info", "acquired on a microscope");
+		Path f16 = dir.resolve("ij16.tif");
+		assertTrue(new ij.io.FileSaver(sixteen).saveAsTiff(f16.toString()));
+		assertEquals(new ImageSize(30, 20), ImageSize.read(f16));
+		float[] px = ImagePreparer.prepare(new DatasetItem(f16, "", null), new Bucket(30, 20), CropMode.CENTER, false, null).pixels();
+		for (int i = 0; i < v.length; i++) assertEquals(norm(Math.round((v[i] & 0xffff) / 257.0)), px[i], 0f);
+
+		ij.ImagePlus rgb = new ij.ImagePlus("c", new ij.process.ColorProcessor(TestImages.rgb(30, 20, 17)));
+		Path fc = dir.resolve("ijrgb.tif");
+		assertTrue(new ij.io.FileSaver(rgb).saveAsTiff(fc.toString()));
+		float[] pc = ImagePreparer.prepare(new DatasetItem(fc, "", null), new Bucket(30, 20), CropMode.CENTER, false, null).pixels();
+		int c = ((ij.process.ColorProcessor) rgb.getProcessor()).get(7, 3);
+		assertEquals(norm((c >> 8) & 0xff), pc[TestImages.at(1, 7, 3, 30, 20)], 0f);
+
+		ij.ImagePlus fl = new ij.ImagePlus("f", new ij.process.FloatProcessor(30, 20));
+		Path ff = dir.resolve("float.tif");
+		assertTrue(new ij.io.FileSaver(fl).saveAsTiff(ff.toString()));
+		DatasetException e = assertThrows(DatasetException.class,
+			() -> ImagePreparer.prepare(new DatasetItem(ff, "", null), new Bucket(30, 20), CropMode.CENTER, false, null));
+		assertTrue(e.getMessage().startsWith(ff.toString()) && e.getMessage().contains("8-bit"), e.getMessage());
 	}
 
 	@Test

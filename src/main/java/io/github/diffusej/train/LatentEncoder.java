@@ -11,12 +11,12 @@ import io.github.diffusej.model.vae.DiagonalGaussianDistribution;
  * sampled afresh at every step ({@code mean + std eps}) and multiplied by the VAE's scaling factor. The posterior
  * is what the latent cache keeps; sampling it is cheap.
  */
-public final class Latents {
+public final class LatentEncoder {
 
 	/** The posterior's mean and standard deviation [B, L, h, w], float32. */
 	public record Posterior(NDArray mean, NDArray std) {}
 
-	private Latents() {}
+	private LatentEncoder() {}
 
 	/**
 	 * Encodes pixels [B, 3, H, W] (float32, in [-1, 1]) without recording a graph. The VAE runs in float32 even
