@@ -338,6 +338,7 @@ public final class SafetensorsFile implements AutoCloseable {
 				for (int i = 0; i < n; i++) out[i] = l[i];
 			}
 		}
+		DirectBuffers.free(b); // the values are in Java now: unmap the file pages
 		return out;
 	}
 
@@ -390,6 +391,7 @@ public final class SafetensorsFile implements AutoCloseable {
 					", which is not an integer type");
 			};
 		}
+		DirectBuffers.free(b);
 		return out;
 	}
 
@@ -405,6 +407,11 @@ public final class SafetensorsFile implements AutoCloseable {
 	 * Loads a tensor into DJL as {@code target}, one of {@link Dtype#DJL_SAFE}. Conversions happen in Java on the way
 	 * in, so no array of a type that aborts DJL is ever created: any numeric dtype loads as a float type; integer and
 	 * boolean dtypes load as an integer type when every value fits it.
+	 *
+	 * <p>The array owns native memory of its own: the bytes are copied out of the file mapping (or the conversion
+	 * buffer), which is then released at once. On the CPU, DJL would otherwise build the tensor on the Java buffer
+	 * itself, so a model's weights would stay in read-only file pages (and in Java's direct-memory budget) for as
+	 * long as they live.
 	 */
 	public NDArray load(String name, NDManager manager, DataType target) throws IOException {
 		TensorInfo t = info(name);
@@ -419,17 +426,23 @@ public final class SafetensorsFile implements AutoCloseable {
 				d.put(b).flip();
 				b = d;
 			}
-			return manager.create(b.order(ByteOrder.nativeOrder()), shape, target);
+			return owned(manager, b.order(ByteOrder.nativeOrder()), shape, target);
 		}
-		if (target == DataType.FLOAT32) return manager.create(floats(name), shape);
-		if (target == DataType.FLOAT16) {
+		if (target == DataType.FLOAT32 || target == DataType.FLOAT16) {
 			float[] f = floats(name);
-			ByteBuffer d = ByteBuffer.allocateDirect(f.length * 2).order(ByteOrder.nativeOrder());
-			for (float v : f) d.putShort(HalfFloats.floatToF16(v));
-			d.flip();
-			return manager.create(d, shape, DataType.FLOAT16);
+			ByteBuffer d = ByteBuffer.allocateDirect(f.length * (target == DataType.FLOAT16 ? 2 : 4))
+				.order(ByteOrder.nativeOrder());
+			if (target == DataType.FLOAT32) d.asFloatBuffer().put(f);
+			else for (float v : f) d.putShort(HalfFloats.floatToF16(v));
+			d.rewind();
+			return owned(manager, d, shape, target);
 		}
-		if (target == DataType.FLOAT64) return manager.create(doubles(name), shape);
+		if (target == DataType.FLOAT64) {
+			double[] f = doubles(name);
+			ByteBuffer d = ByteBuffer.allocateDirect(f.length * 8).order(ByteOrder.nativeOrder());
+			d.asDoubleBuffer().put(f);
+			return owned(manager, d, shape, target);
+		}
 		if (!t.dtype().isInteger() && t.dtype() != Dtype.BOOL) throw new SafetensorsException(path, "tensor '" + name +
 			"' (" + t.dtype() + ") cannot be loaded as the integer type " + target);
 		long[] v = longs(name);
@@ -448,20 +461,24 @@ public final class SafetensorsFile implements AutoCloseable {
 		};
 		for (long x : v) if (x < min || x > max) throw new SafetensorsException(path, "tensor '" + name + "' (" +
 			t.dtype() + ") holds " + x + ", which does not fit " + target);
-		return switch (target) {
-			case INT64 -> manager.create(v, shape);
-			case INT32 -> {
-				int[] a = new int[v.length];
-				for (int i = 0; i < a.length; i++) a[i] = (int) v[i];
-				yield manager.create(a, shape);
-			}
-			default -> {
-				ByteBuffer d = ByteBuffer.allocateDirect(v.length).order(ByteOrder.nativeOrder());
-				for (long x : v) d.put((byte) x);
-				d.flip();
-				yield manager.create(d, shape, target);
-			}
-		};
+		int size = target == DataType.INT64 ? 8 : target == DataType.INT32 ? 4 : 1;
+		ByteBuffer d = ByteBuffer.allocateDirect(v.length * size).order(ByteOrder.nativeOrder());
+		for (long x : v) {
+			if (size == 8) d.putLong(x);
+			else if (size == 4) d.putInt((int) x);
+			else d.put((byte) x);
+		}
+		d.flip();
+		return owned(manager, d, shape, target);
+	}
+
+	/** An array with its own copy of {@code direct}'s bytes; the buffer (a mapping or a direct buffer) is freed. */
+	private static NDArray owned(NDManager manager, ByteBuffer direct, Shape shape, DataType dtype) {
+		NDArray view = manager.create(direct, shape, dtype); // on the CPU this wraps the buffer without copying
+		NDArray own = manager.getDevice().isGpu() ? view : view.duplicate(); // a GPU array is already a device copy
+		if (own != view) view.close();
+		DirectBuffers.free(direct);
+		return own;
 	}
 
 	@Override

@@ -98,6 +98,17 @@ public final class StableDiffusionModel implements AutoCloseable {
 		}
 	}
 
+	/**
+	 * A model from networks that already hold their weights in {@code manager} (for example random weights made in
+	 * memory by the benchmark): nothing is read from disk. The model takes ownership of the manager and the
+	 * tokenizer; {@code source} only names the model in messages.
+	 */
+	public static StableDiffusionModel assemble(Path source, ClipTokenizer tokenizer, CLIPTextModel textEncoder,
+		UNet2DConditionModel unet, AutoencoderKL vae, SchedulerConfig schedulerConfig, NDManager manager, DataType dtype)
+	{
+		return new StableDiffusionModel(source, null, tokenizer, textEncoder, unet, vae, schedulerConfig, manager, dtype);
+	}
+
 	/** The weights dtype DiffuseJ uses on a device: float16 on a GPU, float32 on the CPU (fp16 is slow there). */
 	public static DataType defaultDtype(Device device) {
 		return device.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
@@ -116,6 +127,7 @@ public final class StableDiffusionModel implements AutoCloseable {
 		return source;
 	}
 
+	/** The files the model was loaded from, or null for a model {@linkplain #assemble assembled} in memory. */
 	public ModelFiles files() {
 		return files;
 	}

@@ -273,11 +273,17 @@ class CliTest {
 		Run info = run("info");
 		assertEquals(0, info.code(), info.err());
 		assertTrue(info.out().startsWith("DiffuseJ engine: PyTorch"), info.out());
-		Run bench = run("bench", "--model", model.toString(), "--repeats", "1", "--rss-steps", "2");
+		Run list = run("bench", "--list");
+		assertEquals(0, list.code(), list.err());
+		assertTrue(list.out().contains("tiny model:") && list.out().contains("text-encoder"), list.out());
+		Path json = tmp.resolve("bench.json");
+		Run bench = run("bench", "--model", "tiny", "--cases", "text-encoder", "--repeats", "1", "--warmups", "0",
+			"--json", json.toString());
 		assertEquals(0, bench.code(), bench.err());
-		assertTrue(bench.out().contains("| what | time / size | note |") && bench.out().contains("UNet step"), bench.out());
-		assertFalse(bench.out().contains("WARNING"));
+		assertTrue(bench.out().contains("| model | case | runs |") && bench.out().contains("| tiny | CLIP text encoder"), bench.out());
+		assertTrue(Files.size(json) > 0);
 		assertEquals(2, run("bench", "--repeats", "0").code());
+		assertEquals(2, run("bench", "--model", tmp.resolve("nope").toString()).code());
 		Run tiny = run("make-tiny-model", "--out", tmp.resolve("t").toString(), "--seed", "2");
 		assertEquals(0, tiny.code(), tiny.err());
 		assertTrue(Files.exists(tmp.resolve("t/model_index.json")));

@@ -3,6 +3,7 @@ package io.github.diffusej.model.clip;
 import ai.djl.ndarray.NDArray;
 import io.github.diffusej.model.nn.AttentionHolder;
 import io.github.diffusej.model.nn.AttentionKernel;
+import io.github.diffusej.model.nn.BlockScope;
 import io.github.diffusej.model.nn.Linear;
 import io.github.diffusej.model.nn.Module;
 
@@ -43,7 +44,13 @@ public final class CLIPAttention extends Module implements AttentionHolder {
 		return outProj.forward(o.transpose(0, 2, 1, 3).reshape(b, t, (long) heads * headDim));
 	}
 
+	/** [B, T, D] -> [B, H, T, d], contiguous, so that no matmul copies it again (see the UNet's Attention). */
 	private NDArray split(NDArray x, long b, long t) {
-		return x.reshape(b, t, heads, headDim).transpose(0, 2, 1, 3);
+		NDArray r = x.reshape(b, t, heads, headDim);
+		NDArray p = r.transpose(0, 2, 1, 3);
+		NDArray flat = p.reshape(b * heads, t, headDim);
+		NDArray out = flat.reshape(b, heads, t, headDim);
+		BlockScope.free(x, r, p, flat);
+		return out;
 	}
 }

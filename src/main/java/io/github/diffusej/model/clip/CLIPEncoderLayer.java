@@ -1,6 +1,7 @@
 package io.github.diffusej.model.clip;
 
 import ai.djl.ndarray.NDArray;
+import io.github.diffusej.model.nn.BlockScope;
 import io.github.diffusej.model.nn.LayerNorm;
 import io.github.diffusej.model.nn.Module;
 
@@ -21,7 +22,16 @@ public final class CLIPEncoderLayer extends Module {
 
 	/** x [B, T, D] -> [B, T, D]. */
 	NDArray forward(NDArray x, NDArray causalMask) {
-		NDArray h = x.add(selfAttn.forward(layerNorm1.forward(x), causalMask));
-		return h.add(mlp.forward(layerNorm2.forward(h)));
+		return BlockScope.run(() -> {
+			NDArray n = layerNorm1.forward(x);
+			NDArray a = selfAttn.forward(n, causalMask);
+			NDArray h = x.add(a);
+			BlockScope.free(n, a);
+			n = layerNorm2.forward(h);
+			NDArray m = mlp.forward(n);
+			NDArray out = h.add(m);
+			BlockScope.free(n, m, h);
+			return out;
+		});
 	}
 }

@@ -1,9 +1,12 @@
 package io.github.diffusej.model.clip;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import io.github.diffusej.model.nn.BlockScope;
 import io.github.diffusej.model.nn.Network;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -44,7 +47,14 @@ public final class CLIPTextModel extends Network {
 
 	/** ids [B, T] (int64; ids past the vocabulary use the extra token rows) -> all outputs. */
 	public CLIPTextOutput forward(NDArray inputIds) {
-		return textModel.forward(inputIds);
+		int layers = config.numHiddenLayers();
+		NDList kept = BlockScope.runAll(() -> {
+			CLIPTextOutput o = textModel.forward(inputIds);
+			NDList l = new NDList(o.lastHiddenState(), o.pooled());
+			l.addAll(new NDList(o.hiddenStates()));
+			return l;
+		});
+		return new CLIPTextOutput(kept.get(0), List.copyOf(kept.subList(2, 3 + layers)), kept.get(1));
 	}
 
 	/**
@@ -52,10 +62,12 @@ public final class CLIPTextModel extends Network {
 	 * n > 0 gives {@code final_layer_norm(hidden_states[-(n + 1)])}. [B, T, D].
 	 */
 	public NDArray encode(NDArray inputIds, int clipSkip) {
-		CLIPTextOutput o = forward(inputIds);
-		if (clipSkip <= 0) return o.lastHiddenState();
 		if (clipSkip >= config.numHiddenLayers()) throw new IllegalArgumentException("clip_skip " + clipSkip
 			+ " leaves no encoder layer (the model has " + config.numHiddenLayers() + ")");
-		return textModel.finalLayerNorm().forward(o.hiddenStateFromEnd(clipSkip + 1));
+		return BlockScope.run(() -> {
+			CLIPTextOutput o = textModel.forward(inputIds);
+			if (clipSkip <= 0) return o.lastHiddenState();
+			return textModel.finalLayerNorm().forward(o.hiddenStateFromEnd(clipSkip + 1));
+		});
 	}
 }

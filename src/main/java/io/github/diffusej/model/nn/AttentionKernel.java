@@ -29,10 +29,15 @@ public interface AttentionKernel {
 
 	/** Query-chunked attention that keeps each score block at most {@code maxScoreElements} elements. */
 	static AttentionKernel chunked(long maxScoreElements) {
+		if (maxScoreElements < 1) throw new IllegalArgumentException("budget must be positive");
 		return new ChunkedAttention(maxScoreElements);
 	}
 
-	/** The default: chunked with a 64 Mi-element score budget (256 MB in fp32); equals full below that. */
+	/**
+	 * The default: chunked with an automatic budget (a score block uses at most 1/8 of the device's free memory; on
+	 * the CPU at most 16 MB, which keeps it in cache; on a GPU at most 1 GiB); equals full attention when the scores
+	 * fit in one block.
+	 */
 	static AttentionKernel defaultKernel() {
 		return ChunkedAttention.DEFAULT;
 	}

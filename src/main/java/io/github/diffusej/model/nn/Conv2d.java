@@ -1,7 +1,6 @@
 package io.github.diffusej.model.nn;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.Shape;
 
 /** {@code torch.nn.Conv2d} with square kernel: weight [out, in, k, k], bias [out]; x [B, C, H, W]. */
 public final class Conv2d extends AdaptableLayer {
@@ -41,7 +40,6 @@ public final class Conv2d extends AdaptableLayer {
 
 	/** Plain 2-D convolution with symmetric padding. */
 	public static NDArray conv(NDArray x, NDArray w, NDArray b, int stride, int padding) {
-		return ai.djl.nn.convolutional.Conv2d.conv2d(x, w, b, new Shape(stride, stride), new Shape(padding, padding),
-			new Shape(1, 1), 1).singletonOrThrow();
+		return ConvKernels.conv2d(x, w, b, stride, padding);
 	}
 }

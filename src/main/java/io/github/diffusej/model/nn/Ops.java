@@ -9,11 +9,18 @@ public final class Ops {
 	private Ops() {}
 
 	/**
-	 * x·sigmoid(x). Not {@code Activation.swish(x, 1f)}: DJL computes that with {@code mul(Number)}, whose scalar
-	 * is freed while backward still reads it (see {@link Param#scalar}).
+	 * SiLU, {@code x·sigmoid(x)}, in two ops (not DJL's {@code swish}: it takes three and multiplies by beta with {@code mul(Number)}, whose scalar is freed while
+	 * backward still reads it, see {@link Param#scalar}). Without a
+	 * graph the product is written into the sigmoid's own buffer.
 	 */
 	public static NDArray silu(NDArray x) {
-		return x.mul(Activation.sigmoid(x));
+		NDArray s = Activation.sigmoid(x);
+		if (GradMode.isRecording()) {
+			NDArray y = x.mul(s);
+			BlockScope.free(s);
+			return y;
+		}
+		return s.muli(x);
 	}
 
 	/** Exact (erf) GELU, {@code torch.nn.functional.gelu} default. */

@@ -2,6 +2,8 @@ package io.github.diffusej.model.unet;
 
 import ai.djl.ndarray.NDArray;
 import io.github.diffusej.model.nn.AttentionHolder;
+import io.github.diffusej.model.nn.BlockScope;
+import io.github.diffusej.model.nn.GradMode;
 import io.github.diffusej.model.nn.AttentionKernel;
 import io.github.diffusej.model.nn.GroupNorm;
 import io.github.diffusej.model.nn.Linear;
@@ -57,28 +59,61 @@ public final class Attention extends Module implements AttentionHolder {
 		this.kernel = kernel;
 	}
 
-	/** Tokens: x [B, T, C], context [B, S, Cc] or null (self) -> [B, T, C]. Images: x [B, C, H, W] -> same. */
+	/**
+	 * Tokens: x [B, T, C], context [B, S, Cc] or null (self) -> [B, T, C]. Images: x [B, C, H, W] -> same. Runs in its
+	 * own {@link BlockScope}; q, k and v are freed once the kernel has used them.
+	 */
 	public NDArray forward(NDArray x, NDArray context) {
+		return BlockScope.run(() -> compute(x, context));
+	}
+
+	private NDArray compute(NDArray x, NDArray context) {
 		NDArray in = x;
 		long[] s4 = null;
 		if (x.getShape().dimension() == 4) {
 			s4 = x.getShape().getShape();
-			x = x.reshape(s4[0], s4[1], s4[2] * s4[3]).transpose(0, 2, 1); // [B, HW, C]
+			NDArray flat = x.reshape(s4[0], s4[1], s4[2] * s4[3]); // [B, C, HW]
+			NDArray normed = groupNorm == null ? flat : groupNorm.forward(flat);
+			x = normed.transpose(0, 2, 1); // [B, HW, C]
+			if (normed != flat) BlockScope.free(flat, normed);
 		}
-		if (groupNorm != null) x = groupNorm.forward(x.transpose(0, 2, 1)).transpose(0, 2, 1);
+		else if (groupNorm != null) x = groupNorm.forward(x.transpose(0, 2, 1)).transpose(0, 2, 1);
 		NDArray ctx = context == null ? x : context;
 		long b = x.getShape().get(0);
 		long t = x.getShape().get(1);
 		NDArray q = split(toQ.forward(x), b); // [B, H, T, d]
 		NDArray k = split(toK.forward(ctx), b); // [B, H, S, d]
 		NDArray v = split(toV.forward(ctx), b);
+		if (x != in) BlockScope.free(x);
 		NDArray o = kernel.attend(q, k, v, 1.0 / Math.sqrt(dimHead), null, upcast); // [B, H, T, d]
-		NDArray out = toOut.forward(o.transpose(0, 2, 1, 3).reshape(b, t, (long) heads * dimHead)); // [B, T, C]
-		if (s4 != null) out = out.transpose(0, 2, 1).reshape(s4);
-		return residual ? out.add(in) : out;
+		BlockScope.free(q, k, v);
+		NDArray ot = o.transpose(0, 2, 1, 3);
+		NDArray merged = ot.reshape(b, t, (long) heads * dimHead);
+		BlockScope.free(o, ot);
+		NDArray out = toOut.forward(merged); // [B, T, C]
+		BlockScope.free(merged);
+		if (s4 != null) {
+			NDArray outT = out.transpose(0, 2, 1);
+			NDArray img = outT.reshape(s4);
+			BlockScope.free(out, outT);
+			out = img;
+		}
+		if (!residual) return out;
+		if (GradMode.isRecording()) return out.add(in);
+		return out.addi(in);
 	}
 
+	/**
+	 * [B, T, H·d] -> [B, H, T, d], contiguous (one copy, as diffusers' head_to_batch_dim makes). A strided view would
+	 * be copied again by every matmul of every attention chunk, and under autograd each of those copies would be
+	 * kept for backward: at 512 px that is several GB.
+	 */
 	private NDArray split(NDArray x, long b) {
-		return x.reshape(b, -1, heads, dimHead).transpose(0, 2, 1, 3);
+		NDArray r = x.reshape(b, -1, heads, dimHead);
+		NDArray t = r.transpose(0, 2, 1, 3);
+		NDArray flat = t.reshape(-1, t.getShape().get(2), dimHead); // [B·H, T, d]: not a view, so a contiguous copy
+		NDArray out = flat.reshape(b, heads, -1, dimHead);
+		BlockScope.free(x, r, t, flat);
+		return out;
 	}
 }

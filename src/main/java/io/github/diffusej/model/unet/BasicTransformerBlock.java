@@ -1,6 +1,8 @@
 package io.github.diffusej.model.unet;
 
 import ai.djl.ndarray.NDArray;
+import io.github.diffusej.model.nn.BlockScope;
+import io.github.diffusej.model.nn.GradMode;
 import io.github.diffusej.model.nn.LayerNorm;
 import io.github.diffusej.model.nn.Module;
 
@@ -23,10 +25,27 @@ public final class BasicTransformerBlock extends Module {
 		ff = child("ff", new FeedForward(dim));
 	}
 
-	/** x [B, T, C], context [B, S, Cc] -> [B, T, C]. */
+	/** x [B, T, C], context [B, S, Cc] -> [B, T, C], in its own {@link BlockScope}. */
 	NDArray forward(NDArray x, NDArray context) {
-		x = attn1.forward(norm1.forward(x), null).add(x);
-		x = attn2.forward(norm2.forward(x), context).add(x);
-		return ff.forward(norm3.forward(x)).add(x);
+		return BlockScope.run(() -> {
+			NDArray n = norm1.forward(x);
+			NDArray h1 = plus(attn1.forward(n, null), x);
+			BlockScope.free(n);
+			n = norm2.forward(h1);
+			NDArray h2 = plus(attn2.forward(n, context), h1);
+			BlockScope.free(n, h1);
+			n = norm3.forward(h2);
+			NDArray out = plus(ff.forward(n), h2);
+			BlockScope.free(n, h2);
+			return out;
+		});
+	}
+
+	/** {@code y + x} for a fresh {@code y}: in place without a graph, else a new array (closing {@code y}). */
+	static NDArray plus(NDArray y, NDArray x) {
+		if (!GradMode.isRecording()) return y.addi(x);
+		NDArray out = y.add(x);
+		BlockScope.free(y);
+		return out;
 	}
 }

@@ -1,6 +1,8 @@
 package io.github.diffusej.model.unet;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import io.github.diffusej.model.nn.BlockScope;
 import io.github.diffusej.model.nn.Module;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,15 +27,18 @@ public final class CrossAttnDownBlock2D extends Module implements UNetDownBlock 
 	}
 
 	@Override
-	public NDArray forward(NDArray x, NDArray temb, NDArray context, List<NDArray> skips) {
-		for (int j = 0; j < resnets.size(); j++) {
-			x = attentions.get(j).forward(resnets.get(j).forward(x, temb), context);
-			skips.add(x);
-		}
-		if (downsampler != null) {
-			x = downsampler.forward(x);
-			skips.add(x);
-		}
-		return x;
+	public NDList forward(NDArray x, NDArray temb, NDArray context) {
+		return BlockScope.runAll(() -> {
+			NDList states = new NDList();
+			NDArray h = x;
+			for (int j = 0; j < resnets.size(); j++) {
+				NDArray r = resnets.get(j).forward(h, temb);
+				h = attentions.get(j).forward(r, context);
+				BlockScope.free(r);
+				states.add(h);
+			}
+			if (downsampler != null) states.add(downsampler.forward(h));
+			return states;
+		});
 	}
 }

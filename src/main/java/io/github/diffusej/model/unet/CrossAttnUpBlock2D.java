@@ -3,9 +3,9 @@ package io.github.diffusej.model.unet;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import io.github.diffusej.model.nn.BlockScope;
 import io.github.diffusej.model.nn.Module;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 
 /** diffusers {@code CrossAttnUpBlock2D}: (resnet over [x, skip], transformer) pairs, then an optional upsampler. */
@@ -34,12 +34,21 @@ public final class CrossAttnUpBlock2D extends Module implements UNetUpBlock {
 	}
 
 	@Override
-	public NDArray forward(NDArray x, NDArray temb, NDArray context, Deque<NDArray> skips, long[] upsampleSize) {
-		for (int j = 0; j < resnets.size(); j++) {
-			x = resnets.get(j).forward(NDArrays.concat(new NDList(x, skips.pop()), 1), temb);
-			x = attentions.get(j).forward(x, context);
-		}
-		if (upsampler != null) x = upsampler.forward(x, upsampleSize[0], upsampleSize[1]);
-		return x;
+	public NDArray forward(NDArray x, List<NDArray> skips, NDArray temb, NDArray context, long[] upsampleSize) {
+		return BlockScope.run(() -> {
+			NDArray h = x;
+			for (int j = 0; j < resnets.size(); j++) {
+				NDArray cat = NDArrays.concat(new NDList(h, skips.get(j)), 1); // [B, C + Cskip, H, W]
+				if (h != x) BlockScope.free(h);
+				NDArray r = resnets.get(j).forward(cat, temb);
+				BlockScope.free(cat);
+				h = attentions.get(j).forward(r, context);
+				BlockScope.free(r);
+			}
+			if (upsampler == null) return h;
+			NDArray up = upsampler.forward(h, upsampleSize[0], upsampleSize[1]);
+			BlockScope.free(h);
+			return up;
+		});
 	}
 }

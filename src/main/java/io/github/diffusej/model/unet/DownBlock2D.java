@@ -1,6 +1,8 @@
 package io.github.diffusej.model.unet;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import io.github.diffusej.model.nn.BlockScope;
 import io.github.diffusej.model.nn.Module;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,15 +22,16 @@ public final class DownBlock2D extends Module implements UNetDownBlock {
 	}
 
 	@Override
-	public NDArray forward(NDArray x, NDArray temb, NDArray context, List<NDArray> skips) {
-		for (ResnetBlock2D r : resnets) {
-			x = r.forward(x, temb);
-			skips.add(x);
-		}
-		if (downsampler != null) {
-			x = downsampler.forward(x);
-			skips.add(x);
-		}
-		return x;
+	public NDList forward(NDArray x, NDArray temb, NDArray context) {
+		return BlockScope.runAll(() -> {
+			NDList states = new NDList();
+			NDArray h = x;
+			for (ResnetBlock2D r : resnets) {
+				h = r.forward(h, temb);
+				states.add(h);
+			}
+			if (downsampler != null) states.add(downsampler.forward(h));
+			return states;
+		});
 	}
 }

@@ -1,6 +1,7 @@
 package io.github.diffusej.model.unet;
 
 import ai.djl.ndarray.NDArray;
+import io.github.diffusej.model.nn.BlockScope;
 import ai.djl.ndarray.types.Shape;
 import io.github.diffusej.model.nn.Conv2d;
 import io.github.diffusej.model.nn.Module;
@@ -21,7 +22,10 @@ public final class Downsample2D extends Module {
 
 	/** x [B, C, H, W] -> [B, C, H/2, W/2]. */
 	public NDArray forward(NDArray x) {
-		if (padding == 0) x = x.pad(new Shape(0, 1, 0, 1), 0); // (left, right, top, bottom) of the last two axes
-		return conv.forward(x);
+		if (padding != 0) return conv.forward(x);
+		NDArray padded = x.pad(new Shape(0, 1, 0, 1), 0); // (left, right, top, bottom) of the last two axes
+		NDArray out = conv.forward(padded);
+		BlockScope.free(padded);
+		return out;
 	}
 }

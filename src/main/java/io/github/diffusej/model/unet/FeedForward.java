@@ -1,7 +1,9 @@
 package io.github.diffusej.model.unet;
 
 import ai.djl.ndarray.NDArray;
+import io.github.diffusej.model.nn.BlockScope;
 import ai.djl.ndarray.NDList;
+import io.github.diffusej.model.nn.GradMode;
 import io.github.diffusej.model.nn.Linear;
 import io.github.diffusej.model.nn.Module;
 import io.github.diffusej.model.nn.Ops;
@@ -21,10 +23,17 @@ public final class FeedForward extends Module {
 		out = child("net.2", new Linear(inner, dim, true));
 	}
 
-	/** [B, T, C] -> [B, T, C]. */
+	/** [B, T, C] -> [B, T, C]; the 2·inner-wide projection is freed as soon as the gate has read it. */
 	NDArray forward(NDArray x) {
 		NDArray h = proj.forward(x);
 		NDList hg = h.split(2, h.getShape().dimension() - 1); // hidden, gate: [B, T, inner] each
-		return out.forward(hg.get(0).mul(Ops.gelu(hg.get(1))));
+		BlockScope.free(h);
+		NDArray gate = Ops.gelu(hg.get(1));
+		NDArray prod = GradMode.isRecording() ? hg.get(0).mul(gate) : gate.muli(hg.get(0));
+		BlockScope.free(hg);
+		if (prod != gate) BlockScope.free(gate);
+		NDArray y = out.forward(prod);
+		BlockScope.free(prod);
+		return y;
 	}
 }

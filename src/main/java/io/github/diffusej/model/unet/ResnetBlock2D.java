@@ -1,7 +1,9 @@
 package io.github.diffusej.model.unet;
 
 import ai.djl.ndarray.NDArray;
+import io.github.diffusej.model.nn.BlockScope;
 import io.github.diffusej.model.nn.Conv2d;
+import io.github.diffusej.model.nn.GradMode;
 import io.github.diffusej.model.nn.GroupNorm;
 import io.github.diffusej.model.nn.Linear;
 import io.github.diffusej.model.nn.Module;
@@ -31,15 +33,43 @@ public final class ResnetBlock2D extends Module {
 		convShortcut = in != out ? child("conv_shortcut", new Conv2d(in, out, 1, 1, 0)) : null;
 	}
 
-	/** x [B, Cin, H, W], temb [B, Ct] or null -> [B, Cout, H, W]. */
+	/**
+	 * x [B, Cin, H, W], temb [B, Ct] or null -> [B, Cout, H, W]. Runs in its own {@link BlockScope}; each temporary
+	 * is closed as soon as it is dead, so the peak is about three tensors of the block's size.
+	 */
 	public NDArray forward(NDArray x, NDArray temb) {
-		NDArray h = conv1.forward(Ops.silu(norm1.forward(x)));
+		return BlockScope.run(() -> compute(x, temb));
+	}
+
+	private NDArray compute(NDArray x, NDArray temb) {
+		boolean recording = GradMode.isRecording();
+		NDArray a = norm1.forwardSilu(x);
+		NDArray h = conv1.forward(a);
+		BlockScope.free(a);
 		if (timeEmbProj != null) {
-			NDArray t = timeEmbProj.forward(Ops.silu(temb)); // [B, Cout]
-			h = h.add(t.expandDims(-1).expandDims(-1));
+			NDArray st = Ops.silu(temb);
+			NDArray t = timeEmbProj.forward(st); // [B, Cout]
+			NDArray t4 = t.expandDims(-1).expandDims(-1);
+			if (recording) {
+				NDArray sum = h.add(t4);
+				BlockScope.free(h);
+				h = sum;
+			}
+			else h.addi(t4);
+			BlockScope.free(st, t, t4);
 		}
-		h = conv2.forward(Ops.silu(norm2.forward(h)));
+		a = norm2.forwardSilu(h);
+		BlockScope.free(h);
+		h = conv2.forward(a);
+		BlockScope.free(a);
 		NDArray skip = convShortcut == null ? x : convShortcut.forward(x);
-		return skip.add(h);
+		NDArray out;
+		if (recording) {
+			out = skip.add(h);
+			BlockScope.free(h);
+		}
+		else out = h.addi(skip);
+		if (skip != x) BlockScope.free(skip);
+		return out;
 	}
 }

@@ -1,6 +1,11 @@
 package io.github.diffusej.model.unet;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import io.github.diffusej.model.nn.BlockScope;
+import io.github.diffusej.model.nn.GradMode;
+import io.github.diffusej.model.nn.NativeHeap;
 import io.github.diffusej.model.nn.Conv2d;
 import io.github.diffusej.model.nn.GroupNorm;
 import io.github.diffusej.model.nn.Module;
@@ -8,9 +13,7 @@ import io.github.diffusej.model.nn.Network;
 import io.github.diffusej.model.nn.Ops;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 
 /**
@@ -30,6 +33,7 @@ public final class UNet2DConditionModel extends Network {
 	private final List<UNetUpBlock> upBlocks = new ArrayList<>();
 	private final GroupNorm convNormOut;
 	private final Conv2d convOut;
+	private boolean gradientCheckpointing;
 
 	/** Builds the network with declared shapes only; call {@link #loadWeights} to allocate. */
 	public UNet2DConditionModel(UNet2DConditionConfig c) {
@@ -89,6 +93,21 @@ public final class UNet2DConditionModel extends Network {
 		return config;
 	}
 
+	/** Whether {@link #forwardForTraining} recomputes the blocks in backward instead of keeping their graphs. */
+	public boolean gradientCheckpointing() {
+		return gradientCheckpointing;
+	}
+
+	/**
+	 * Gradient checkpointing (recompute in backward) for {@link #forwardForTraining}: each down, mid and up block
+	 * runs forward without a graph, keeping only its inputs, and is re-run with a graph, one block at a time, during
+	 * {@link TrainingForward#backward}. Training memory becomes that of inference plus one block's graph, for about
+	 * one more forward of compute. {@link #forward} is not affected.
+	 */
+	public void setGradientCheckpointing(boolean on) {
+		gradientCheckpointing = on;
+	}
+
 	/** A Python-number timestep (int or fractional) shared by the whole batch. */
 	public NDArray forward(NDArray sample, double timestep, NDArray context) {
 		return forward(sample, sample.getManager().create(new float[] {(float) timestep}), context);
@@ -96,14 +115,65 @@ public final class UNet2DConditionModel extends Network {
 
 	/**
 	 * sample [B, C, H, W], timesteps [] / [1] / [B] (int64 or float; fractional values allowed), context
-	 * [B, S, Cc] -> [B, C, H, W] in the dtype of {@code sample}.
+	 * [B, S, Cc] -> [B, C, H, W] in the dtype of {@code sample}. Every block runs in its own {@link BlockScope}, and
+	 * each skip connection is freed once its up block has read it, so nothing but the result outlives the call.
 	 */
 	public NDArray forward(NDArray sample, NDArray timesteps, NDArray context) {
+		return BlockScope.run(() -> {
+			// Under autograd, the temporaries freed between the kept tensors leave holes in the C heap; giving them
+			// back after each block keeps a training step's resident memory near what backward really needs.
+			boolean trim = GradMode.isRecording();
+			Conditioning c = conditioning(sample, timesteps, context);
+			NDArray x = stem(sample);
+			List<NDArray> skips = new ArrayList<>();
+			skips.add(x);
+			for (UNetDownBlock d : downBlocks) {
+				NDList states = d.forward(x, c.temb(), c.context());
+				skips.addAll(states);
+				x = states.get(states.size() - 1);
+				if (trim) NativeHeap.trim();
+			}
+			x = midBlock.forward(x, c.temb(), c.context());
+			for (UNetUpBlock u : upBlocks) {
+				List<NDArray> taken = takeSkips(skips, u.layers());
+				NDArray next = u.forward(x, taken, c.temb(), c.context(), upsampleSize(skips));
+				BlockScope.free(x);
+				for (NDArray sk : taken) BlockScope.free(sk);
+				x = next;
+				if (trim) NativeHeap.trim();
+			}
+			NDArray out = head(x);
+			BlockScope.free(x);
+			return out;
+		});
+	}
+
+	/**
+	 * The forward of a training step, ready for its backward: with {@linkplain #setGradientCheckpointing
+	 * checkpointing} off it is {@link #forward} under the caller's collector; with it on the blocks are recomputed
+	 * in {@link TrainingForward#backward}, and the gradients of the shared inputs (the text context, the time
+	 * embedding, the first conv's output) are summed over the blocks and sent on into whatever computed them (a
+	 * text encoder with trainable token rows or LoRA, a time-embedding adapter). Call inside a
+	 * {@code GradientCollector}; the result is the same either way, and so are the gradients (up to the order of
+	 * floating-point sums).
+	 */
+	public TrainingForward forwardForTraining(NDArray sample, NDArray timesteps, NDArray context) {
+		if (!gradientCheckpointing) return TrainingForward.plain(forward(sample, timesteps, context));
+		return UNetCheckpoint.run(this, sample, timesteps, context);
+	}
+
+	/** What a UNet forward shares with all blocks: the text context and the time embedding [B, 4·C0]. */
+	record Conditioning(NDArray context, NDArray temb) {}
+
+	/**
+	 * The context and time embedding for a batch. Results of ops belong to their left operand's manager: the
+	 * context (made once per image) and the timesteps may live outside the caller's per-step scope, and the keys and
+	 * values computed from them would then pile up there, step after step. Views owned by the sample's manager keep
+	 * every temporary in its scope.
+	 */
+	Conditioning conditioning(NDArray sample, NDArray timesteps, NDArray context) {
 		long b = sample.getShape().get(0);
-		// Results of ops belong to their left operand's manager: the context (made once per image) and the
-		// timesteps may live outside the caller's per-step scope, and the keys/values computed from them would then
-		// pile up there, step after step. Views owned by the sample's manager keep every temporary in its scope.
-		context = scopedView(context, sample);
+		NDArray ctx = scopedView(context, sample);
 		NDArray t = scopedView(timesteps, sample).reshape(-1);
 		if (!t.getDevice().equals(sample.getDevice())) t = t.toDevice(sample.getDevice(), false);
 		if (t.size() == 1 && b > 1) t = t.broadcast(b);
@@ -111,21 +181,38 @@ public final class UNet2DConditionModel extends Network {
 		NDArray tEmb = timeProj.forward(t); // [B, C0] float32
 		if (tEmb.getDataType() != sample.getDataType()) tEmb = tEmb.toType(sample.getDataType(), false);
 		NDArray temb = timeEmbedding.forward(tEmb); // [B, 4·C0]
-		if (context.getDataType() != sample.getDataType()) throw new IllegalArgumentException(
-			"context is " + context.getDataType() + " but sample is " + sample.getDataType());
+		if (ctx.getDataType() != sample.getDataType()) throw new IllegalArgumentException(
+			"context is " + ctx.getDataType() + " but sample is " + sample.getDataType());
+		return new Conditioning(ctx, temb);
+	}
 
-		NDArray x = config.centerInputSample() ? sample.mul(2).sub(1) : sample;
-		x = convIn.forward(x);
-		List<NDArray> skips = new ArrayList<>();
-		skips.add(x);
-		for (UNetDownBlock d : downBlocks) x = d.forward(x, temb, context, skips);
-		x = midBlock.forward(x, temb, context);
-		Deque<NDArray> stack = new ArrayDeque<>();
-		for (NDArray s : skips) stack.push(s); // last skip on top
-		for (UNetUpBlock u : upBlocks) {
-			x = u.forward(x, temb, context, stack, sizeAfter(stack, u.layers()));
-		}
-		return convOut.forward(Ops.silu(convNormOut.forward(x)));
+	/** conv_in of the (optionally centred) sample. */
+	NDArray stem(NDArray sample) {
+		if (!config.centerInputSample()) return convIn.forward(sample);
+		NDArray centred = sample.mul(2).sub(1);
+		NDArray x = convIn.forward(centred);
+		BlockScope.free(centred);
+		return x;
+	}
+
+	/** conv_out(silu(conv_norm_out(x))). */
+	NDArray head(NDArray x) {
+		NDArray a = convNormOut.forwardSilu(x);
+		NDArray out = convOut.forward(a);
+		BlockScope.free(a);
+		return out;
+	}
+
+	List<UNetDownBlock> downBlocks() {
+		return downBlocks;
+	}
+
+	UNetMidBlock2DCrossAttn midBlock() {
+		return midBlock;
+	}
+
+	List<UNetUpBlock> upBlocks() {
+		return upBlocks;
 	}
 
 	private static NDArray scopedView(NDArray a, NDArray scopeOf) {
@@ -135,12 +222,17 @@ public final class UNet2DConditionModel extends Network {
 		return view;
 	}
 
-	/** Spatial size of the skip this up block's upsampler must reach: the first skip left after its own. */
-	private static long[] sizeAfter(Deque<NDArray> stack, int consumed) {
-		int i = 0;
-		for (NDArray s : stack) {
-			if (i++ == consumed) return new long[] {s.getShape().get(2), s.getShape().get(3)};
-		}
-		return null;
+	/** Removes and returns the last {@code n} skips, the deepest first (the order the up block's resnets take). */
+	static <T> List<T> takeSkips(List<T> skips, int n) {
+		List<T> taken = new ArrayList<>(n);
+		for (int i = 0; i < n; i++) taken.add(skips.remove(skips.size() - 1));
+		return taken;
+	}
+
+	/** Spatial size the next up block's upsampler must reach: that of the skip now on top, or null when none. */
+	static long[] upsampleSize(List<NDArray> remaining) {
+		if (remaining.isEmpty()) return null;
+		Shape s = remaining.get(remaining.size() - 1).getShape();
+		return new long[] {s.get(2), s.get(3)};
 	}
 }

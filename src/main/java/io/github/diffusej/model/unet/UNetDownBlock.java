@@ -1,12 +1,16 @@
 package io.github.diffusej.model.unet;
 
 import ai.djl.ndarray.NDArray;
-import java.util.List;
+import ai.djl.ndarray.NDList;
 
-/** A UNet encoder stage; appends each intermediate output to {@code skips}. */
+/** A UNet encoder stage. */
 interface UNetDownBlock {
 
-	NDArray forward(NDArray x, NDArray temb, NDArray context, List<NDArray> skips);
+	/**
+	 * Runs the stage in its own block scope and returns every intermediate output that the decoder takes as a skip
+	 * connection, in order; the last one is the stage's output.
+	 */
+	NDList forward(NDArray x, NDArray temb, NDArray context);
 
 	static UNetDownBlock create(String type, BlockSpec s) {
 		return switch (type) {

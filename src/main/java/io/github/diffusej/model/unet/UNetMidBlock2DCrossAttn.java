@@ -1,6 +1,7 @@
 package io.github.diffusej.model.unet;
 
 import ai.djl.ndarray.NDArray;
+import io.github.diffusej.model.nn.BlockScope;
 import io.github.diffusej.model.nn.Module;
 
 /** diffusers {@code UNetMidBlock2DCrossAttn} (one layer): resnet, transformer, resnet. */
@@ -18,6 +19,13 @@ public final class UNetMidBlock2DCrossAttn extends Module {
 	}
 
 	NDArray forward(NDArray x, NDArray temb, NDArray context) {
-		return resnet1.forward(attention.forward(resnet0.forward(x, temb), context), temb);
+		return BlockScope.run(() -> {
+			NDArray r = resnet0.forward(x, temb);
+			NDArray a = attention.forward(r, context);
+			BlockScope.free(r);
+			NDArray out = resnet1.forward(a, temb);
+			BlockScope.free(a);
+			return out;
+		});
 	}
 }

@@ -1,13 +1,18 @@
 package io.github.diffusej.model.unet;
 
 import ai.djl.ndarray.NDArray;
-import java.util.Deque;
+import java.util.List;
 
-/** A UNet decoder stage; pops one skip connection per resnet (deepest last pushed first). */
+/** A UNet decoder stage; takes one skip connection per resnet (the deepest first). */
 interface UNetUpBlock {
 
-	/** @param upsampleSize spatial size [H, W] to upsample to, or null when the block does not upsample */
-	NDArray forward(NDArray x, NDArray temb, NDArray context, Deque<NDArray> skips, long[] upsampleSize);
+	/**
+	 * Runs the stage in its own block scope.
+	 *
+	 * @param skips exactly {@link #layers()} skip connections, in the order the resnets take them
+	 * @param upsampleSize spatial size [H, W] to upsample to, or null when the block does not upsample
+	 */
+	NDArray forward(NDArray x, List<NDArray> skips, NDArray temb, NDArray context, long[] upsampleSize);
 
 	int layers();
 

@@ -3,9 +3,9 @@ package io.github.diffusej.model.unet;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import io.github.diffusej.model.nn.BlockScope;
 import io.github.diffusej.model.nn.Module;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 
 /** diffusers {@code UpBlock2D}: resnets over [x, skip] concatenations, then an optional upsampler. */
@@ -29,11 +29,19 @@ public final class UpBlock2D extends Module implements UNetUpBlock {
 	}
 
 	@Override
-	public NDArray forward(NDArray x, NDArray temb, NDArray context, Deque<NDArray> skips, long[] upsampleSize) {
-		for (ResnetBlock2D r : resnets) {
-			x = r.forward(NDArrays.concat(new NDList(x, skips.pop()), 1), temb); // [B, C + Cskip, H, W] in
-		}
-		if (upsampler != null) x = upsampler.forward(x, upsampleSize[0], upsampleSize[1]);
-		return x;
+	public NDArray forward(NDArray x, List<NDArray> skips, NDArray temb, NDArray context, long[] upsampleSize) {
+		return BlockScope.run(() -> {
+			NDArray h = x;
+			for (int j = 0; j < resnets.size(); j++) {
+				NDArray cat = NDArrays.concat(new NDList(h, skips.get(j)), 1); // [B, C + Cskip, H, W]
+				if (h != x) BlockScope.free(h);
+				h = resnets.get(j).forward(cat, temb);
+				BlockScope.free(cat);
+			}
+			if (upsampler == null) return h;
+			NDArray up = upsampler.forward(h, upsampleSize[0], upsampleSize[1]);
+			BlockScope.free(h);
+			return up;
+		});
 	}
 }

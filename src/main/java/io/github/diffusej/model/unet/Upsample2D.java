@@ -1,6 +1,7 @@
 package io.github.diffusej.model.unet;
 
 import ai.djl.ndarray.NDArray;
+import io.github.diffusej.model.nn.BlockScope;
 import io.github.diffusej.model.nn.Conv2d;
 import io.github.diffusej.model.nn.Module;
 
@@ -21,6 +22,8 @@ public final class Upsample2D extends Module {
 	/** Nearest upsampling to an explicit size (diffusers' {@code upsample_size}, for odd skip sizes). */
 	public NDArray forward(NDArray x, long h, long w) {
 		NDArray up = x.getNDArrayInternal().interpolation(new long[] {h, w}, 0, false);
-		return conv.forward(up);
+		NDArray out = conv.forward(up);
+		BlockScope.free(up); // the 4x larger upsampled tensor is dead once the conv has read it
+		return out;
 	}
 }

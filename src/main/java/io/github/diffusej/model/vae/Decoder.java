@@ -3,8 +3,8 @@ package io.github.diffusej.model.vae;
 import ai.djl.ndarray.NDArray;
 import io.github.diffusej.model.nn.Conv2d;
 import io.github.diffusej.model.nn.GroupNorm;
+import io.github.diffusej.model.nn.BlockScope;
 import io.github.diffusej.model.nn.Module;
-import io.github.diffusej.model.nn.Ops;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -36,8 +36,20 @@ public final class Decoder extends Module {
 	}
 
 	NDArray forward(NDArray z) {
-		NDArray x = midBlock.forward(convIn.forward(z));
-		for (UpDecoderBlock2D b : upBlocks) x = b.forward(x);
-		return convOut.forward(Ops.silu(convNormOut.forward(x)));
+		return BlockScope.run(() -> {
+			NDArray h = convIn.forward(z);
+			NDArray x = midBlock.forward(h);
+			BlockScope.free(h);
+			for (UpDecoderBlock2D b : upBlocks) {
+				NDArray next = b.forward(x);
+				BlockScope.free(x);
+				x = next;
+			}
+			NDArray a = convNormOut.forwardSilu(x);
+			BlockScope.free(x);
+			NDArray out = convOut.forward(a);
+			BlockScope.free(a);
+			return out;
+		});
 	}
 }

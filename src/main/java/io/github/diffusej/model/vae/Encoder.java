@@ -3,8 +3,8 @@ package io.github.diffusej.model.vae;
 import ai.djl.ndarray.NDArray;
 import io.github.diffusej.model.nn.Conv2d;
 import io.github.diffusej.model.nn.GroupNorm;
+import io.github.diffusej.model.nn.BlockScope;
 import io.github.diffusej.model.nn.Module;
-import io.github.diffusej.model.nn.Ops;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -35,10 +35,21 @@ public final class Encoder extends Module {
 		convOut = child("conv_out", new Conv2d(out, 2L * c.latentChannels(), 3, 1, 1));
 	}
 
-	NDArray forward(NDArray x) {
-		x = convIn.forward(x);
-		for (DownEncoderBlock2D b : downBlocks) x = b.forward(x);
-		x = midBlock.forward(x);
-		return convOut.forward(Ops.silu(convNormOut.forward(x)));
+	NDArray forward(NDArray image) {
+		return BlockScope.run(() -> {
+			NDArray h = convIn.forward(image);
+			for (DownEncoderBlock2D b : downBlocks) {
+				NDArray next = b.forward(h);
+				BlockScope.free(h);
+				h = next;
+			}
+			NDArray m = midBlock.forward(h);
+			BlockScope.free(h);
+			NDArray a = convNormOut.forwardSilu(m);
+			BlockScope.free(m);
+			NDArray out = convOut.forward(a);
+			BlockScope.free(a);
+			return out;
+		});
 	}
 }

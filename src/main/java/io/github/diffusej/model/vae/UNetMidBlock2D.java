@@ -1,6 +1,7 @@
 package io.github.diffusej.model.vae;
 
 import ai.djl.ndarray.NDArray;
+import io.github.diffusej.model.nn.BlockScope;
 import io.github.diffusej.model.nn.Module;
 import io.github.diffusej.model.unet.Attention;
 import io.github.diffusej.model.unet.ResnetBlock2D;
@@ -20,6 +21,13 @@ public final class UNetMidBlock2D extends Module {
 
 	/** x [B, C, H, W] -> same. */
 	NDArray forward(NDArray x) {
-		return resnet1.forward(attention.forward(resnet0.forward(x, null), null), null);
+		return BlockScope.run(() -> {
+			NDArray r = resnet0.forward(x, null);
+			NDArray a = attention.forward(r, null);
+			BlockScope.free(r);
+			NDArray out = resnet1.forward(a, null);
+			BlockScope.free(a);
+			return out;
+		});
 	}
 }

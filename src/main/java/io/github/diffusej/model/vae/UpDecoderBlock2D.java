@@ -1,6 +1,7 @@
 package io.github.diffusej.model.vae;
 
 import ai.djl.ndarray.NDArray;
+import io.github.diffusej.model.nn.BlockScope;
 import io.github.diffusej.model.nn.Module;
 import io.github.diffusej.model.unet.ResnetBlock2D;
 import io.github.diffusej.model.unet.Upsample2D;
@@ -21,7 +22,17 @@ public final class UpDecoderBlock2D extends Module {
 	}
 
 	NDArray forward(NDArray x) {
-		for (ResnetBlock2D r : resnets) x = r.forward(x, null);
-		return upsampler == null ? x : upsampler.forward(x);
+		return BlockScope.run(() -> {
+			NDArray h = x;
+			for (ResnetBlock2D r : resnets) {
+				NDArray next = r.forward(h, null);
+				if (h != x) BlockScope.free(h);
+				h = next;
+			}
+			if (upsampler == null) return h;
+			NDArray up = upsampler.forward(h);
+			BlockScope.free(h);
+			return up;
+		});
 	}
 }
