@@ -193,7 +193,14 @@ public final class BenchCases {
 		long cross = unet.config().crossAttentionDim().values()[0];
 		Engine.getInstance().setRandomSeed(4);
 		Map<String, AdaptableLayer> targets = Adapters.layers(unet, Adapters::isUnetAttentionProjection);
-		for (AdaptableLayer l : targets.values()) l.setAdapter(LoraAdapter.create(l, 4, 4, c.manager(), c.dtype()));
+		List<LayerAdapter> loras = new ArrayList<>();
+		io.github.diffusej.Rng rng = new io.github.diffusej.Rng(4);
+		for (AdaptableLayer l : targets.values()) {
+			LoraAdapter a = LoraAdapter.create(l, 4, 4, rng, c.manager(), c.dtype());
+			for (NDArray w : a.tensors().values()) w.setRequiresGradient(true);
+			l.addAdapter("bench", a);
+			loras.add(a);
+		}
 		c.note(targets.size() + " LoRA layers");
 		try (NDManager inputs = c.manager().newSubManager()) {
 			Shape ls = new Shape(1, unet.config().inChannels(), lat, lat);
@@ -208,7 +215,7 @@ public final class BenchCases {
 						TrainingForward f = unet.forwardForTraining(x, t, ctx);
 						f.backward(gc, f.output().sub(target).square().mean());
 					}
-					for (LayerAdapter a : unet.adapters().values()) {
+					for (LayerAdapter a : loras) {
 						for (NDArray w : a.tensors().values()) {
 							NDArray g = w.getGradient();
 							g.attach(s);

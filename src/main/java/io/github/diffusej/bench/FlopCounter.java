@@ -17,6 +17,8 @@ import java.util.Map;
  */
 public final class FlopCounter {
 
+	private static final String COUNTING = "flop-counter";
+
 	private long flops;
 
 	private FlopCounter() {}
@@ -26,8 +28,8 @@ public final class FlopCounter {
 		FlopCounter c = new FlopCounter();
 		List<AdaptableLayer> added = new ArrayList<>();
 		for (Map.Entry<String, ?> e : net.modules().entrySet()) {
-			if (e.getValue() instanceof AdaptableLayer l && l.adapter() == null) {
-				l.setAdapter(c.new Counting());
+			if (e.getValue() instanceof AdaptableLayer l && !l.hasAdapters()) {
+				l.addAdapter(COUNTING, c.new Counting());
 				added.add(l);
 			}
 		}
@@ -40,25 +42,36 @@ public final class FlopCounter {
 			forward.run();
 		}
 		finally {
-			for (AdaptableLayer l : added) l.removeAdapter();
+			for (AdaptableLayer l : added) l.removeAdapter(COUNTING);
 			net.setAttentionKernel(kernel);
 		}
 		return c.flops;
 	}
 
-	private final class Counting implements LayerAdapter {
+	/**
+	 * A pass-through additive adapter: its term is zero, and computing it counts the layer's own work (the
+	 * layer's op is run once more on the same input, in the counting pass only, never in a timed one).
+	 */
+	private final class Counting implements LayerAdapter.Additive {
 
 		@Override
-		public NDArray forward(AdaptableLayer layer, NDArray x) {
-			NDArray y = layer.apply(x, layer.weight().as(x));
-			// every output element is a dot product over the weight's fan-in
-			flops += 2 * y.getShape().size() * (layer.weight().shape().size() / layer.outFeatures());
-			return y;
+		public boolean trainable() {
+			return true; // so the layer calls deltaOutput at every forward instead of folding a cached weight
 		}
 
 		@Override
-		public NDArray mergedWeight(AdaptableLayer layer) {
-			return layer.weight().array();
+		public NDArray deltaOutput(AdaptableLayer layer, NDArray x) {
+			NDArray y = layer.applyNoBias(x, layer.weight().as(x));
+			// every output element is a dot product over the weight's fan-in
+			flops += 2 * y.getShape().size() * (layer.weight().shape().size() / layer.outFeatures());
+			NDArray zero = y.zerosLike();
+			y.close();
+			return zero;
+		}
+
+		@Override
+		public NDArray deltaWeight(AdaptableLayer layer, NDArray like) {
+			return like.getManager().zeros(layer.weight().shape(), like.getDataType());
 		}
 
 		@Override

@@ -78,6 +78,7 @@ public final class Trainer implements AutoCloseable {
 		this.listener = listener;
 		this.model = model;
 		this.method = method;
+		model.unet().setGradientCheckpointing(config.gradientCheckpointing());
 		this.trainables = trainables;
 		PredictionType prediction = config.loss().predictionType() != null
 			? PredictionType.of(config.loss().predictionType()) : model.files().predictionType();

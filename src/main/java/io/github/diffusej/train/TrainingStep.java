@@ -5,11 +5,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import io.github.diffusej.model.StableDiffusionModel;
 import io.github.diffusej.model.nn.GradMode;
+import io.github.diffusej.model.unet.TrainingForward;
 import io.github.diffusej.train.optim.Optimizer;
 import java.util.ArrayList;
 import java.util.List;
@@ -82,12 +81,14 @@ public final class TrainingStep {
 			NDArray noisy = loss.schedule().addNoise(x0, noise, t);
 			NDArray target = loss.target(x0, noise, t);
 			NDArray ctx = context != null ? cast(context, compute) : method.encode(in.ids(), clipSkip, scope);
-			NDArray pred = model.unet().forward(noisy, t, ctx);
-			lossValue = loss.compute(pred, target, in.mask() == null ? null : cast(in.mask(), compute), in.timesteps(),
-				in.weights());
+			// With gradient checkpointing on (UNet2DConditionModel#setGradientCheckpointing) the blocks run without a
+			// graph here and are recomputed one at a time in backward; the gradients are the same either way.
+			TrainingForward f = model.unet().forwardForTraining(noisy, t, ctx);
+			lossValue = loss.compute(f.output(), target, in.mask() == null ? null : cast(in.mask(), compute),
+				in.timesteps(), in.weights());
 			double seed = weight * (scaler == null ? 1 : scaler.scale());
 			NDArray grad = scope.full(lossValue.getShape(), (float) seed, lossValue.getDataType(), lossValue.getDevice());
-			JniUtils.backward((PtNDArray) lossValue, (PtNDArray) grad, false, false);
+			f.backward(lossValue, grad);
 		}
 		trainables.accumulate(leaves, scaler == null ? 1 : 1 / scaler.scale());
 		if (compute != DataType.FLOAT32) method.unbind(); // the working copies die with the scope

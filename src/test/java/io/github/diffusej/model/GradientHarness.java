@@ -63,12 +63,12 @@ final class GradientHarness implements AutoCloseable {
 			Random rng = new Random(7);
 			for (String path : LAYERS) {
 				AdaptableLayer l = unet.layer(path);
-				LoraAdapter fresh = LoraAdapter.create(l, 2, 2, s, DataType.FLOAT32);
+				LoraAdapter fresh = LoraAdapter.create(l, 2, 2, new io.github.diffusej.Rng(7), s, DataType.FLOAT32);
 				NDArray down = random(s, fresh.down().getShape(), rng, 0.3);
 				NDArray up = random(s, fresh.up().getShape(), rng, 0.3);
 				down.setRequiresGradient(true);
 				up.setRequiresGradient(true);
-				l.setAdapter(LoraAdapter.of(l, down, up, 2));
+				l.addAdapter("lora", LoraAdapter.of(l, down, up, 2, true));
 				trainables.put(path + ".down", down);
 				trainables.put(path + ".up", up);
 			}
@@ -108,7 +108,7 @@ final class GradientHarness implements AutoCloseable {
 			}
 			finally {
 				unet.setGradientCheckpointing(false);
-				unet.removeAdapters();
+				unet.removeAdapters("lora");
 				te.embeddings().setExtraTokens(null);
 			}
 		}

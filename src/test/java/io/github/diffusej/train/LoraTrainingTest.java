@@ -24,6 +24,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** LoRA/DoRA training on the shared loop, on tiny-sd1 (golden). */
@@ -49,8 +51,10 @@ class LoraTrainingTest {
 	 * step and method: the stored LoRA tensors loaded into the trained network, the stored noisy latents and target
 	 * expressed as (x0, noise) of an epsilon model, the stored text context as a frozen text encoder's.
 	 */
-	@Test
-	void oneStepMatchesDiffusers() throws Exception {
+	/** With gradient checkpointing on, the UNet's blocks are recomputed in backward: the same loss and gradients. */
+	@ParameterizedTest(name = "gradient checkpointing {0}")
+	@ValueSource(booleans = {false, true})
+	void oneStepMatchesDiffusers(boolean checkpointing) throws Exception {
 		Path ds = TrainFixtures.captionFolder(tmp.resolve("data"), 2, 0);
 		TrainConfig c = tinyLora(ds, 1);
 		try (StableDiffusionModel model = StableDiffusionModel.load(Golden.tinySd1Model(), LoadOptions.defaults(),
@@ -62,6 +66,7 @@ class LoraTrainingTest {
 			SafetensorsFile kohya = SafetensorsFile.open(Golden.vectors("lora_kohya.safetensors"));
 			SafetensorsFile grads = SafetensorsFile.open(Golden.vectors("lora_grads.safetensors")))
 		{
+			model.unet().setGradientCheckpointing(checkpointing);
 			lora.attach(model, c, trainables, io.github.diffusej.Rng.stream(1, "init"));
 			assertEquals(48 * 2, trainables.entries().size(), "attention targets of tiny-sd1");
 			lora.network().load(kohya);

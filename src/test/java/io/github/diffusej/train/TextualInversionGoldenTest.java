@@ -17,7 +17,8 @@ import io.github.diffusej.schedule.NoiseSchedule;
 import io.github.diffusej.testutil.Golden;
 import io.github.diffusej.train.optim.AdamW;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * One textual-inversion step against diffusers' {@code textual_inversion.py}
@@ -27,8 +28,10 @@ import org.junit.jupiter.api.Test;
  */
 class TextualInversionGoldenTest {
 
-	@Test
-	void oneStepMatchesDiffusers() throws Exception {
+	/** With gradient checkpointing on, the UNet's blocks are recomputed in backward: the same loss and gradients. */
+	@ParameterizedTest(name = "gradient checkpointing {0}")
+	@ValueSource(booleans = {false, true})
+	void oneStepMatchesDiffusers(boolean checkpointing) throws Exception {
 		TrainConfig config = TrainConfig.defaults(TrainConfig.Method.TEXTUAL_INVERSION)
 			.with("textual_inversion.token", "<my-cell>").with("textual_inversion.initializer", "cell")
 			.with("optimizer.learning_rate", "5e-3").with("optimizer.weight_decay", "1e-2")
@@ -40,6 +43,7 @@ class TextualInversionGoldenTest {
 			Trainables trainables = new Trainables(m.newSubManager());
 			TextualInversion ti = new TextualInversion())
 		{
+			model.unet().setGradientCheckpointing(checkpointing);
 			float[] tableBefore = model.textEncoder().embeddings().tokenEmbedding().weight().array().toFloatArray();
 			ti.attach(model, config, trainables, new Rng(1));
 			assertEquals(49408, model.tokenizer().tokenId("<my-cell>"), "placeholder id");
