@@ -123,8 +123,11 @@ final class DemoCli extends Subcommand {
 		if (seed < 0 || seed > Long.MAX_VALUE - 1) throw CliException.usage("--seed must be 0 or more, not " + seed);
 		if (prompts.isEmpty()) prompts = List.of("a fluorescent micrograph of " + TOKEN + " nuclei",
 			"a confocal image of " + TOKEN + " nuclei, high quality");
-		for (String p : prompts)
+		for (String p : prompts) {
 			if (p.isBlank()) throw CliException.usage("--prompt must not be empty");
+			if (!p.contains(TOKEN)) throw CliException.usage("--prompt '" + p + "' lacks " + TOKEN + ": the trained " +
+				"embedding and the LoRA's trigger are that token, so put it into every preview prompt");
+		}
 		outputFolder("--out", out);
 		List<Path> earlier = earlierEntries();
 		if (!earlier.isEmpty() && !overwrite) throw CliException.usage("--out " + out + " already holds a demo run (" +

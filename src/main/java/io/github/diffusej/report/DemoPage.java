@@ -119,7 +119,8 @@ public final class DemoPage {
 			"and by the base model with each trained result (")
 			.append(esc(req.sampler() + ", " + req.steps() + " steps, guidance " + fmt(req.guidance()) + ", " + req.width()
 				+ "x" + req.height() + " px"))
-			.append("). Any difference between the cells of one row comes from what was trained.</p>\n");
+			.append("). Any difference between the cells of one row comes from what was trained. The base model reads a "
+				+ "new token as ordinary text pieces; with the embedding it is one learned token.</p>\n");
 		html.append("<table class=\"grid\">\n<tr><th>prompt</th><th>seed</th>");
 		for (BeforeAfter.Panel panel : p.panels()) html.append("<th>").append(esc(panel.variant().label())).append("</th>");
 		html.append("</tr>\n");

@@ -98,7 +98,7 @@ class DemoCliTest {
 	void badOptionsAreRefusedBeforeAnythingIsWritten() {
 		Path out = tmp.resolve("never");
 		for (String[] bad : new String[][] {{"--steps", "0"}, {"--example", "no/such.tif"}, {"--model", "no/such/model"},
-			{"--sample-steps", "0"}, {"--prompt", " "}, {"--seed", "-2"}}) {
+			{"--sample-steps", "0"}, {"--prompt", " "}, {"--prompt", "nuclei without the token"}, {"--seed", "-2"}}) {
 			List<String> args = new ArrayList<>(List.of("demo", "--out", out.toString()));
 			args.addAll(List.of(bad));
 			assertEquals(ExitCodes.USAGE, Main.run(args.toArray(new String[0]), System.out, System.err), String.join(" ", bad));
