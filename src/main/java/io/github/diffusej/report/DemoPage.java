@@ -306,7 +306,7 @@ public final class DemoPage {
 		table.grid th, table.grid td { border: 1px solid #ddd; padding: 4px; text-align: center; vertical-align: middle; }
 		table.grid th { background: #f4f4f4; font-weight: 600; max-width: 260px; }
 		td.prompt { max-width: 220px; text-align: left; }
-		img { display: block; margin: auto; height: auto; }
+		img { display: block; margin: auto; height: auto; border: 0; }
 		img.px { image-rendering: pixelated; image-rendering: crisp-edges; }
 		img.curve { max-width: 100%; width: 520px; }
 		.row { display: flex; flex-wrap: wrap; gap: 2em; align-items: flex-start; }
