@@ -122,7 +122,8 @@ public record TrainConfig(Method method, String model, String tokenizer, String 
 	 *
 	 * @param type constant, constant_with_warmup, linear, cosine, cosine_with_restarts or polynomial
 	 * @param warmupSteps linear warm-up steps
-	 * @param cycles cosine: half-waves x 2 (0.5 = one half-wave down); cosine_with_restarts: restarts
+	 * @param cycles cosine: waves (0.5 = one half-wave down); cosine_with_restarts: cycles (each from the peak down
+	 *        to 0); 0 = the schedule's default (0.5 for cosine, 1 for cosine_with_restarts, as in transformers)
 	 * @param power polynomial decay power
 	 */
 	public record Schedule(String type, int warmupSteps, double cycles, double power) {}
@@ -216,7 +217,7 @@ public record TrainConfig(Method method, String model, String tokenizer, String 
 			new Captions(ti ? "object" : "dataset", null, null, 0.0, false, 0, 0.0),
 			new Optimizer("adamw", ti ? 5e-3 : 1e-4, null, 0.9, 0.999, 1e-8, ti ? 1e-2 : 1e-2, ti ? 0 : 1.0, 1e-6,
 				1.0, 0, false, false),
-			new Schedule("constant", 0, ti ? 0.5 : 0.5, 1.0),
+			new Schedule("constant", 0, 0, 1.0),
 			new Loss(0, 0, null),
 			new Ema(false, 0.999),
 			new Validation(List.of(Validation.CAPTION), "", List.of(42L), 250, 20, 7.5, "DDIM", 0, 0, 0),
