@@ -67,6 +67,11 @@ public final class Trainer implements AutoCloseable {
 	private double lastLoss = Double.NaN;
 	private int lastCheckpoint = -1;
 	private final int startStep;
+	/**
+	 * Test seam (package-private, identity by default): wraps the writer of each checkpoint folder, so that a test
+	 * without a small disk to fill can make a checkpoint fail midway as a full disk does.
+	 */
+	java.util.function.UnaryOperator<RunFolder.FolderWriter> checkpointWriter = w -> w;
 
 	private Trainer(TrainConfig config, RunFolder folder, TrainingListener listener, StableDiffusionModel model,
 		TrainingMethod method, Trainables trainables, Dataset dataset, Dataset regularization, boolean resume)
@@ -450,10 +455,10 @@ public final class Trainer implements AutoCloseable {
 			Map.of(), optimizer.stateScalars(), ema == null ? 0 : ema.updates(), step.scaler() == null ? 0
 				: step.scaler().scale(), step.scaler() == null ? 0 : step.scaler().goodSteps(), bestLoss, bestStep, smoothed);
 		try (NDScope scope = new NDScope()) {
-			RunFolder.writeFolder(target, dir -> {
+			RunFolder.writeFolder(target, checkpointWriter.apply(dir -> {
 				Checkpoint.write(dir, st, trainables.values(), opt, emaValues);
 				method.export(dir, config.resultName(), exportValues(), metadata());
-			});
+			}));
 		}
 		catch (IOException e) {
 			throw new TrainingException("cannot write the checkpoint of step " + s + ": " + message(e)
