@@ -152,8 +152,11 @@ public final class Trainer implements AutoCloseable {
 		DataType dtype = config.mixedPrecision().equals("fp16") ? DataType.FLOAT16 : DataType.FLOAT32;
 		if (dtype == DataType.FLOAT16 && !device.isGpu()) listener.message("note: mixed_precision fp16 on the CPU is "
 			+ "much slower than float32 there; it is meant for GPUs");
+		// loss.prediction_type overrides the model's scheduler config as a whole, so that validation images are
+		// sampled with the type the run trains
 		LoadOptions options = LoadOptions.defaults().withTokenizerDir(config.tokenizer() == null ? null
-			: Path.of(config.tokenizer()));
+			: Path.of(config.tokenizer())).withPredictionType(config.loss().predictionType() == null ? null
+				: PredictionType.of(config.loss().predictionType()));
 		StableDiffusionModel model = StableDiffusionModel.load(modelPath, options, device, dtype,
 			msg -> listener.message("note: " + msg));
 		TrainingMethod method = null;
