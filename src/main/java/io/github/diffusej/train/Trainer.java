@@ -68,6 +68,11 @@ public final class Trainer implements AutoCloseable {
 	private int lastCheckpoint = -1;
 	private final int startStep;
 	private final LossCurve curve;
+	/**
+	 * Test seam (package-private, identity by default): wraps the writer of each checkpoint folder, so that a test
+	 * without a small disk to fill can make a checkpoint fail midway as a full disk does.
+	 */
+	java.util.function.UnaryOperator<RunFolder.FolderWriter> checkpointWriter = w -> w;
 
 	private Trainer(TrainConfig config, RunFolder folder, TrainingListener listener, StableDiffusionModel model,
 		TrainingMethod method, Trainables trainables, Dataset dataset, Dataset regularization, boolean resume)
@@ -156,8 +161,11 @@ public final class Trainer implements AutoCloseable {
 		DataType dtype = config.mixedPrecision().equals("fp16") ? DataType.FLOAT16 : DataType.FLOAT32;
 		if (dtype == DataType.FLOAT16 && !device.isGpu()) listener.message("note: mixed_precision fp16 on the CPU is "
 			+ "much slower than float32 there; it is meant for GPUs");
+		// loss.prediction_type overrides the model's scheduler config as a whole, so that validation images are
+		// sampled with the type the run trains
 		LoadOptions options = LoadOptions.defaults().withTokenizerDir(config.tokenizer() == null ? null
-			: Path.of(config.tokenizer()));
+			: Path.of(config.tokenizer())).withPredictionType(config.loss().predictionType() == null ? null
+				: PredictionType.of(config.loss().predictionType()));
 		StableDiffusionModel model = StableDiffusionModel.load(modelPath, options, device, dtype,
 			msg -> listener.message("note: " + msg));
 		TrainingMethod method = null;
@@ -462,10 +470,10 @@ public final class Trainer implements AutoCloseable {
 			Map.of(), optimizer.stateScalars(), ema == null ? 0 : ema.updates(), step.scaler() == null ? 0
 				: step.scaler().scale(), step.scaler() == null ? 0 : step.scaler().goodSteps(), bestLoss, bestStep, smoothed);
 		try (NDScope scope = new NDScope()) {
-			RunFolder.writeFolder(target, dir -> {
+			RunFolder.writeFolder(target, checkpointWriter.apply(dir -> {
 				Checkpoint.write(dir, st, trainables.values(), opt, emaValues);
 				method.export(dir, config.resultName(), exportValues(), metadata());
-			});
+			}));
 		}
 		catch (IOException e) {
 			throw new TrainingException("cannot write the checkpoint of step " + s + ": " + message(e)
