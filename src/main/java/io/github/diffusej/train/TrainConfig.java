@@ -43,12 +43,14 @@ import java.util.Map;
  *        optimizer state in float32; meant for GPUs)
  * @param gradientCheckpointing recompute UNet blocks in backward to save memory
  * @param clipSkip 1 = the last CLIP layer, 2 = the penultimate (A1111's convention), as at generation
+ * @param baseLoras LoRA files applied, frozen, to the base model before the method's own tensors ({@code FILE} or
+ *        {@code FILE:WEIGHT}): training on top of an existing LoRA, or validating with a user's style LoRA
  * @param outputName file name (without extension) of the result files; null = from the token (textual inversion:
  *        {@code <my-cell>} gives {@code my-cell}), else {@code lora}
  */
 public record TrainConfig(Method method, String model, String tokenizer, String dataset, String outputName, long seed, int steps,
 	int epochs, int batchSize, int gradientAccumulationSteps, String mixedPrecision, boolean gradientCheckpointing,
-	int clipSkip, Data data, Captions captions, Optimizer optimizer, Schedule schedule, Loss loss, Ema ema,
+	int clipSkip, List<String> baseLoras, Data data, Captions captions, Optimizer optimizer, Schedule schedule, Loss loss, Ema ema,
 	Validation validation, Checkpoints checkpoints, TextualInversion textualInversion, Lora lora)
 {
 
@@ -236,7 +238,7 @@ public record TrainConfig(Method method, String model, String tokenizer, String 
 	/** The defaults of a method: what a run gets for every key its config does not give. */
 	public static TrainConfig defaults(Method method) {
 		boolean ti = method == Method.TEXTUAL_INVERSION;
-		return new TrainConfig(method, null, null, null, null, 42, ti ? 1000 : 1000, 0, 1, 1, "no", false, 1,
+		return new TrainConfig(method, null, null, null, null, 42, ti ? 1000 : 1000, 0, 1, 1, "no", false, 1, List.of(),
 			new Data(0, true, 0, 0, 0, "center", false, 1, "memory", null, 1.0),
 			new Captions(ti ? "object" : "dataset", null, null, 0.0, false, 0, 0.0),
 			new Optimizer("adamw", ti ? 5e-3 : 1e-4, null, 0.9, 0.999, 1e-8, ti ? 1e-2 : 1e-2, ti ? 0 : 1.0, 1e-6,
@@ -567,6 +569,9 @@ public record TrainConfig(Method method, String model, String tokenizer, String 
 		c.range("gradient_accumulation_steps", gradientAccumulationSteps, 1, 4096);
 		c.oneOf("mixed_precision", mixedPrecision, "no", "fp16");
 		c.range("clip_skip", clipSkip, 1, 24);
+		if (baseLoras == null) c.fail("base_loras must be a list (empty for none)");
+		else for (String l : baseLoras)
+			if (l == null || l.isBlank()) c.fail("base_loras holds an empty entry");
 		c.notNull("data", data);
 		c.range("data.resolution", data.resolution, 0, 8192);
 		if (data.resolution != 0 && data.resolution < 8) c.fail("data.resolution must be 0 (native) or at least 8");

@@ -9,6 +9,9 @@ import io.github.diffusej.data.Dataset;
 import io.github.diffusej.data.DatasetReader;
 import io.github.diffusej.engine.Engines;
 import io.github.diffusej.export.BaseModelVersion;
+import io.github.diffusej.generate.GenerationRequest;
+import io.github.diffusej.generate.LoraWeights;
+import io.github.diffusej.generate.RequestStrings;
 import io.github.diffusej.model.StableDiffusionModel;
 import io.github.diffusej.model.loader.LoadOptions;
 import io.github.diffusej.model.loader.ModelFamily;
@@ -157,6 +160,14 @@ public final class Trainer implements AutoCloseable {
 		if (config.method() == TrainConfig.Method.TEXTUAL_INVERSION && config.textualInversion().initializerFile() != null
 			&& !Files.isRegularFile(Path.of(config.textualInversion().initializerFile())))
 			throw new TrainingException(config.textualInversion().initializerFile() + ": no such embedding file");
+		// the base LoRA files are read and checked against nothing yet: existence and weights before the model loads
+		List<GenerationRequest.LoraRef> baseLoras;
+		try {
+			baseLoras = RequestStrings.loras(String.join(";", config.baseLoras()));
+		}
+		catch (IllegalArgumentException e) {
+			throw new TrainingException("base_loras: " + e.getMessage());
+		}
 		Engines.prepareThread();
 		DataType dtype = config.mixedPrecision().equals("fp16") ? DataType.FLOAT16 : DataType.FLOAT32;
 		if (dtype == DataType.FLOAT16 && !device.isGpu()) listener.message("note: mixed_precision fp16 on the CPU is "
@@ -171,6 +182,11 @@ public final class Trainer implements AutoCloseable {
 		TrainingMethod method = null;
 		Trainables trainables = null;
 		try {
+			if (!baseLoras.isEmpty()) { // frozen, and before the method's own adapters (which train on top of them)
+				int layers = LoraWeights.apply(model, baseLoras);
+				listener.message("base LoRA " + baseLoras.stream().map(r -> r.file().getFileName() + ":" + r.weight())
+					.toList() + " on " + layers + " layers, frozen");
+			}
 			method = switch (config.method()) {
 				case TEXTUAL_INVERSION -> new TextualInversion();
 				case LORA -> new LoraTraining();
