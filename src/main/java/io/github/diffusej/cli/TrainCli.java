@@ -2,6 +2,7 @@ package io.github.diffusej.cli;
 
 import io.github.diffusej.engine.EngineOptions;
 import io.github.diffusej.engine.Engines;
+import io.github.diffusej.generate.RequestStrings;
 import io.github.diffusej.train.TrainConfig;
 import io.github.diffusej.train.Trainer;
 import io.github.diffusej.train.TrainingException;
@@ -92,6 +93,10 @@ abstract class TrainCli extends Subcommand {
 		"trigger); repeatable; images at the start, every --validation-every steps and at the end")
 	List<String> validationPrompts = new ArrayList<>();
 
+	@Option(names = "--base-lora", paramLabel = "FILE[:WEIGHT]", description = "a LoRA file applied, frozen, under " +
+		"what is trained (train on top of it, or validate with a style LoRA); repeatable")
+	List<String> baseLoras = new ArrayList<>();
+
 	@Option(names = "--validation-every", paramLabel = "N", description = "steps between validations")
 	Integer validationEvery;
 
@@ -160,6 +165,22 @@ abstract class TrainCli extends Subcommand {
 		if (gradientCheckpointing != null) o.put("gradient_checkpointing", gradientCheckpointing.toString());
 		if (!validationPrompts.isEmpty()) o.put("validation.prompts", com.google.gson.JsonParser.parseString(
 			new com.google.gson.Gson().toJson(validationPrompts)).toString());
+		if (!baseLoras.isEmpty()) {
+			com.google.gson.JsonArray a = new com.google.gson.JsonArray();
+			for (String l : baseLoras) {
+				try {
+					RequestStrings.loras(l); // the file exists and the weight is a number: said before anything loads
+				}
+				catch (IllegalArgumentException e) {
+					throw CliException.usage("--base-lora " + l + ": " + e.getMessage());
+				}
+				int colon = l.lastIndexOf(':');
+				boolean weighted = colon > 0 && l.substring(colon + 1).matches("[-+0-9.eE]+");
+				String file = weighted ? l.substring(0, colon) : l;
+				a.add(Path.of(file).toAbsolutePath() + (weighted ? l.substring(colon) : ""));
+			}
+			o.put("base_loras", a.toString());
+		}
 		if (validationEvery != null) o.put("validation.every_steps", validationEvery.toString());
 		if (checkpointEvery != null) o.put("checkpoints.every_steps", checkpointEvery.toString());
 		if (name != null) o.put("output_name", name);

@@ -11,8 +11,9 @@ import java.util.function.LongSupplier;
 
 /**
  * A training run on the console. Progress goes to stderr: a line with step, loss, smoothed loss, learning rate,
- * seconds per step and ETA, rewritten in place on a terminal and printed at most once per interval otherwise (a
- * cluster job's log gets a line every 30 seconds, plus the first and the last step), and the validation losses
+ * seconds per step and ETA, rewritten in place on a terminal and printed as one line per update otherwise (a
+ * cluster job's log gets a line per step, at most one per second so that a fast tiny model does not flood it, plus
+ * the first and the last step), and the validation losses
  * and notes. Results go to stdout: validation images, checkpoints and the final outcome, so that a script can
  * collect them.
  *
@@ -24,7 +25,7 @@ import java.util.function.LongSupplier;
 public final class TrainingConsole implements TrainingListener {
 
 	/** Seconds between progress lines when stderr is not a terminal. */
-	public static final double LOG_INTERVAL = 30;
+	public static final double LOG_INTERVAL = 1;
 	/** Seconds between redraws of the progress line on a terminal. */
 	public static final double TERMINAL_INTERVAL = 0.25;
 

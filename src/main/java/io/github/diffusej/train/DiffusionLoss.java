@@ -44,7 +44,8 @@ public record DiffusionLoss(NoiseSchedule schedule, PredictionType prediction, d
 		double[] w = weights(timesteps, imageWeights);
 		if (mask == null && w == null) return err.mean();
 		NDArray perImage; // [B]
-		if (mask == null) perImage = err.mean(new int[] {1, 2, 3});
+		// DJL's PyTorch mean reduces one axis only: flatten each image first
+		if (mask == null) perImage = err.reshape(err.getShape().get(0), -1).mean(new int[] {1});
 		else {
 			long c = err.getShape().get(1);
 			NDArray area = mask.sum(new int[] {1, 2, 3}).mul(c).maximum(1e-6);

@@ -3,6 +3,7 @@ package io.github.diffusej.train;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -53,14 +54,26 @@ final class LossLog implements AutoCloseable {
 	void step(int step, int epoch, double loss, double smoothed, double lr, double gradNorm, double seconds)
 		throws IOException
 	{
-		out.write(String.format(Locale.ROOT, "%d,%d,%.8g,%.8g,%.8g,%.6g,%.4f,%n", step, epoch, loss, smoothed, lr, gradNorm,
+		append(String.format(Locale.ROOT, "%d,%d,%.8g,%.8g,%.8g,%.6g,%.4f,%n", step, epoch, loss, smoothed, lr, gradNorm,
 			seconds));
-		out.flush();
 	}
 
 	void validation(int step, double loss) throws IOException {
-		out.write(String.format(Locale.ROOT, "%d,,,,,,,%.8g%n", step, loss));
-		out.flush();
+		append(String.format(Locale.ROOT, "%d,,,,,,,%.8g%n", step, loss));
+	}
+
+	/** A failed append (a full disk) names the file: the stream's own error is a bare "No space left on device". */
+	private void append(String row) throws IOException {
+		try {
+			out.write(row);
+			out.flush();
+		}
+		catch (FileSystemException e) {
+			throw e;
+		}
+		catch (IOException e) {
+			throw new FileSystemException(file.toString(), null, "cannot append to the loss log: " + e.getMessage());
+		}
 	}
 
 	/** Every row of the file (for the loss curve of a resumed run). */

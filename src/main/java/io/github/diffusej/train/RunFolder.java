@@ -56,6 +56,11 @@ public final class RunFolder {
 		}
 		else if (Files.isRegularFile(d.resolve("config.json"))) throw new TrainingException(d
 			+ " already holds a training run; resume it (--resume " + d + ") or choose another output folder");
+		// a file on the way fails createDirectories with a bare "Not a directory": name it
+		for (Path a = d.getParent(); a != null; a = a.getParent()) {
+			if (Files.isDirectory(a)) break;
+			if (Files.exists(a)) throw new TrainingException(d + ": cannot create the run folder: " + a + " is a file");
+		}
 		try {
 			Files.createDirectories(d);
 			Path probe = Files.createTempFile(d, ".write-test", ".tmp");

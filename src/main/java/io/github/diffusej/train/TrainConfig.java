@@ -43,12 +43,14 @@ import java.util.Map;
  *        optimizer state in float32; meant for GPUs)
  * @param gradientCheckpointing recompute UNet blocks in backward to save memory
  * @param clipSkip 1 = the last CLIP layer, 2 = the penultimate (A1111's convention), as at generation
+ * @param baseLoras LoRA files applied, frozen, to the base model before the method's own tensors ({@code FILE} or
+ *        {@code FILE:WEIGHT}): training on top of an existing LoRA, or validating with a user's style LoRA
  * @param outputName file name (without extension) of the result files; null = from the token (textual inversion:
  *        {@code <my-cell>} gives {@code my-cell}), else {@code lora}
  */
 public record TrainConfig(Method method, String model, String tokenizer, String dataset, String outputName, long seed, int steps,
 	int epochs, int batchSize, int gradientAccumulationSteps, String mixedPrecision, boolean gradientCheckpointing,
-	int clipSkip, Data data, Captions captions, Optimizer optimizer, Schedule schedule, Loss loss, Ema ema,
+	int clipSkip, List<String> baseLoras, Data data, Captions captions, Optimizer optimizer, Schedule schedule, Loss loss, Ema ema,
 	Validation validation, Checkpoints checkpoints, TextualInversion textualInversion, Lora lora)
 {
 
@@ -122,7 +124,8 @@ public record TrainConfig(Method method, String model, String tokenizer, String 
 	 *
 	 * @param type constant, constant_with_warmup, linear, cosine, cosine_with_restarts or polynomial
 	 * @param warmupSteps linear warm-up steps
-	 * @param cycles cosine: half-waves x 2 (0.5 = one half-wave down); cosine_with_restarts: restarts
+	 * @param cycles cosine: waves (0.5 = one half-wave down); cosine_with_restarts: cycles (each from the peak down
+	 *        to 0); 0 = the schedule's default (0.5 for cosine, 1 for cosine_with_restarts, as in transformers)
 	 * @param power polynomial decay power
 	 */
 	public record Schedule(String type, int warmupSteps, double cycles, double power) {}
@@ -206,17 +209,41 @@ public record TrainConfig(Method method, String model, String tokenizer, String 
 			public Method read(JsonReader in) throws IOException {
 				return parseMethod(in.nextString());
 			}
-		}).serializeNulls().setPrettyPrinting().serializeSpecialFloatingPointValues().create();
+		}).serializeNulls().setPrettyPrinting().serializeSpecialFloatingPointValues().disableHtmlEscaping().create();
+
+	/**
+	 * The Java type of every key, dotted ({@code optimizer.learning_rate}), from the record components: the type a
+	 * value must have is known also where the default is null, and int keys are told from long ones.
+	 */
+	private static final Map<String, java.lang.reflect.Type> KEY_TYPES = keyTypes(TrainConfig.class, "",
+		new java.util.LinkedHashMap<>());
+
+	private static Map<String, java.lang.reflect.Type> keyTypes(Class<?> record, String prefix,
+		Map<String, java.lang.reflect.Type> out)
+	{
+		for (java.lang.reflect.RecordComponent rc : record.getRecordComponents()) {
+			String key;
+			try {
+				key = prefix + FieldNamingPolicy.LOWER_CASE_WITH_UNDERSCORES.translateName(record.getDeclaredField(rc.getName()));
+			}
+			catch (NoSuchFieldException e) {
+				throw new IllegalStateException(e);
+			}
+			out.put(key, rc.getGenericType());
+			if (rc.getType().isRecord()) keyTypes(rc.getType(), key + ".", out);
+		}
+		return out;
+	}
 
 	/** The defaults of a method: what a run gets for every key its config does not give. */
 	public static TrainConfig defaults(Method method) {
 		boolean ti = method == Method.TEXTUAL_INVERSION;
-		return new TrainConfig(method, null, null, null, null, 42, ti ? 1000 : 1000, 0, 1, 1, "no", false, 1,
+		return new TrainConfig(method, null, null, null, null, 42, ti ? 1000 : 1000, 0, 1, 1, "no", false, 1, List.of(),
 			new Data(0, true, 0, 0, 0, "center", false, 1, "memory", null, 1.0),
 			new Captions(ti ? "object" : "dataset", null, null, 0.0, false, 0, 0.0),
 			new Optimizer("adamw", ti ? 5e-3 : 1e-4, null, 0.9, 0.999, 1e-8, ti ? 1e-2 : 1e-2, ti ? 0 : 1.0, 1e-6,
 				1.0, 0, false, false),
-			new Schedule("constant", 0, ti ? 0.5 : 0.5, 1.0),
+			new Schedule("constant", 0, 0, 1.0),
 			new Loss(0, 0, null),
 			new Ema(false, 0.999),
 			new Validation(List.of(Validation.CAPTION), "", List.of(42L), 250, 20, 7.5, "DDIM", 0, 0, 0),
@@ -300,15 +327,17 @@ public record TrainConfig(Method method, String model, String tokenizer, String 
 			}
 		}
 		JsonObject merged = defaults(m).toJson();
-		merge(merged, json, "", where);
+		List<String> problems = new ArrayList<>();
+		merge(merged, json, "", merged, problems);
 		TrainConfig c;
 		try {
 			c = GSON.fromJson(merged, TrainConfig.class);
 		}
 		catch (JsonParseException | IllegalStateException | NumberFormatException e) {
-			throw new TrainingException(where + ": " + e.getMessage());
+			problems.add(e.getMessage());
+			throw Check.report(where, problems);
 		}
-		c.validate(where);
+		c.validate(where, problems);
 		return c;
 	}
 
@@ -340,10 +369,15 @@ public record TrainConfig(Method method, String model, String tokenizer, String 
 		return c;
 	}
 
+	/** {@code value} as a JSON value of the key's type; {@link #merge} then checks it as it checks a file's value. */
 	private static JsonElement parseLike(JsonElement like, String value, String key) {
 		String v = value.trim();
 		if (v.equals("null")) return JsonNull.INSTANCE;
-		if (v.startsWith("[") || v.startsWith("{")) {
+		java.lang.reflect.Type type = KEY_TYPES.get(key);
+		Class<?> raw = rawClass(type);
+		boolean list = raw != null && List.class.isAssignableFrom(raw);
+		// only lists and sections take JSON: a prompt or a trigger may well start with '{' or '['
+		if (list && v.startsWith("[") || raw != null && raw.isRecord()) {
 			try {
 				return JsonParser.parseString(v);
 			}
@@ -351,26 +385,38 @@ public record TrainConfig(Method method, String model, String tokenizer, String 
 				throw new TrainingException(key + ": '" + value + "' is not valid JSON");
 			}
 		}
-		if (like != null && like.isJsonArray()) {
+		if (list) {
+			boolean strings = elementClass(type) == String.class;
 			JsonArray a = new JsonArray();
-			if (!v.isEmpty()) for (String part : splitList(v)) a.add(scalar(part.trim()));
+			if (!v.isEmpty()) for (String part : splitList(v)) a.add(strings ? new JsonPrimitive(part.trim()) : scalar(part.trim()));
 			return a;
 		}
-		if (like != null && like.isJsonPrimitive() && like.getAsJsonPrimitive().isString()) return new JsonPrimitive(value);
-		if (like != null && like.isJsonPrimitive() && like.getAsJsonPrimitive().isBoolean()) {
+		if (raw == String.class || raw == Method.class) return new JsonPrimitive(value);
+		if (raw == boolean.class || raw == Boolean.class) {
 			if (v.equalsIgnoreCase("true") || v.equalsIgnoreCase("false")) return new JsonPrimitive(Boolean.parseBoolean(v));
 			throw new TrainingException(key + " must be true or false, not '" + value + "'");
 		}
-		if (like != null && like.isJsonPrimitive() && like.getAsJsonPrimitive().isNumber()) {
+		if (raw != null && (raw.isPrimitive() || Number.class.isAssignableFrom(raw))) {
 			try {
-				if (isInteger(like)) return new JsonPrimitive(new java.math.BigDecimal(v));
-				return new JsonPrimitive(Double.parseDouble(v));
+				return new JsonPrimitive(new java.math.BigDecimal(v));
 			}
 			catch (NumberFormatException e) {
 				throw new TrainingException(key + " must be a number, not '" + value + "'");
 			}
 		}
-		return scalar(v);
+		return like != null && like.isJsonPrimitive() && like.getAsJsonPrimitive().isString() ? new JsonPrimitive(value) : scalar(v);
+	}
+
+	private static Class<?> rawClass(java.lang.reflect.Type t) {
+		if (t instanceof Class<?> c) return c;
+		if (t instanceof java.lang.reflect.ParameterizedType p && p.getRawType() instanceof Class<?> c) return c;
+		return null;
+	}
+
+	private static Class<?> elementClass(java.lang.reflect.Type list) {
+		if (list instanceof java.lang.reflect.ParameterizedType p && p.getActualTypeArguments().length == 1)
+			return rawClass(p.getActualTypeArguments()[0]);
+		return null;
 	}
 
 	/** Prompts may contain commas, so a list of prompts is separated by '|' when it has one. */
@@ -394,66 +440,86 @@ public record TrainConfig(Method method, String model, String tokenizer, String 
 		}
 	}
 
-	/** Overlays {@code user} onto {@code base} key by key; unknown keys and type mismatches are errors. */
-	private static void merge(JsonObject base, JsonObject user, String prefix, String where) {
+	/**
+	 * Overlays {@code user} onto {@code base} key by key. Unknown keys and values of the wrong type are collected in
+	 * {@code problems} (and the default kept), so that a file is fixed in one go; {@code root} is the whole config,
+	 * for suggestions.
+	 */
+	private static void merge(JsonObject base, JsonObject user, String prefix, JsonObject root, List<String> problems) {
 		for (Map.Entry<String, JsonElement> e : user.entrySet()) {
 			String key = prefix + e.getKey();
-			if (!base.has(e.getKey())) throw new TrainingException(where + ": unknown key '" + key + "'"
-				+ suggestion(key, base));
+			if (!base.has(e.getKey())) {
+				problems.add("unknown key '" + key + "'" + suggestion(key, root));
+				continue;
+			}
 			JsonElement have = base.get(e.getKey());
 			JsonElement give = e.getValue();
 			if (have.isJsonObject()) {
-				if (!give.isJsonObject()) throw new TrainingException(where + ": " + key + " must be an object, found " + give);
-				merge(have.getAsJsonObject(), give.getAsJsonObject(), key + ".", where);
+				if (!give.isJsonObject()) problems.add(key + " must be an object, found " + give);
+				else merge(have.getAsJsonObject(), give.getAsJsonObject(), key + ".", root, problems);
 				continue;
 			}
-			if (!give.isJsonNull() && !have.isJsonNull() && !sameKind(have, give))
-				throw new TrainingException(where + ": " + key + " must be " + kind(have) + ", found " + give);
-			if (isInteger(have) && !fitsInteger(have, give))
-				throw new TrainingException(where + ": " + key + " must be an integer" + (have.getAsNumber() instanceof Integer
-					? " up to " + Integer.MAX_VALUE : "") + ", found " + give);
-			base.add(e.getKey(), give);
+			String problem = typeProblem(key, KEY_TYPES.get(key), give);
+			if (problem != null) problems.add(problem);
+			else base.add(e.getKey(), give);
 		}
 	}
 
-	private static boolean sameKind(JsonElement a, JsonElement b) {
-		if (a.isJsonArray()) return b.isJsonArray();
-		if (!a.isJsonPrimitive() || !b.isJsonPrimitive()) return false;
-		JsonPrimitive x = a.getAsJsonPrimitive(), y = b.getAsJsonPrimitive();
-		return x.isNumber() == y.isNumber() && x.isBoolean() == y.isBoolean() && x.isString() == y.isString();
-	}
-
-	private static boolean isInteger(JsonElement e) {
-		return e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber()
-			&& (e.getAsNumber() instanceof Integer || e.getAsNumber() instanceof Long);
-	}
-
-	private static boolean fitsInteger(JsonElement like, JsonElement v) {
-		if (v.isJsonNull()) return true;
-		double d = v.getAsDouble();
-		java.math.BigDecimal b = v.getAsBigDecimal();
+	/** Why {@code v} cannot be a value of {@code type} for {@code key}, or null when it can. */
+	private static String typeProblem(String key, java.lang.reflect.Type type, JsonElement v) {
+		Class<?> raw = rawClass(type);
+		if (raw == null) return null;
+		if (v.isJsonNull()) return raw.isPrimitive() || List.class.isAssignableFrom(raw)
+			? key + " must be " + kindOf(raw) + ", found null" : null;
+		if (List.class.isAssignableFrom(raw)) {
+			if (!v.isJsonArray()) return key + " must be a list, found " + v;
+			Class<?> el = elementClass(type);
+			for (JsonElement x : v.getAsJsonArray()) {
+				if (x.isJsonNull() || typeProblem(key, el, x) != null)
+					return key + " must be a list of " + kindOf(el).replaceFirst("^an? ", "") + "s, found " + v;
+			}
+			return null;
+		}
+		JsonPrimitive p = v.isJsonPrimitive() ? v.getAsJsonPrimitive() : null;
+		if (raw == String.class || raw == Method.class) return p != null && p.isString() ? null
+			: key + " must be a string, found " + v;
+		if (raw == boolean.class || raw == Boolean.class) return p != null && p.isBoolean() ? null
+			: key + " must be true or false, found " + v;
+		boolean integer = raw == int.class || raw == Integer.class || raw == long.class || raw == Long.class;
+		if (p == null || !p.isNumber()) return key + " must be " + kindOf(raw) + ", found " + v;
+		if (!integer) return null;
+		java.math.BigDecimal b = p.getAsBigDecimal();
 		boolean integral = b.signum() == 0 || b.stripTrailingZeros().scale() <= 0;
-		if (!integral) return false;
-		if (like.getAsNumber() instanceof Integer) return d >= Integer.MIN_VALUE && d <= Integer.MAX_VALUE;
-		return b.compareTo(java.math.BigDecimal.valueOf(Long.MAX_VALUE)) <= 0
-			&& b.compareTo(java.math.BigDecimal.valueOf(Long.MIN_VALUE)) >= 0;
+		boolean isInt = raw == int.class || raw == Integer.class;
+		java.math.BigDecimal max = java.math.BigDecimal.valueOf(isInt ? Integer.MAX_VALUE : Long.MAX_VALUE);
+		java.math.BigDecimal min = java.math.BigDecimal.valueOf(isInt ? Integer.MIN_VALUE : Long.MIN_VALUE);
+		if (!integral || b.compareTo(max) > 0 || b.compareTo(min) < 0)
+			return key + " must be an integer" + (isInt ? " up to " + Integer.MAX_VALUE : "") + ", found " + v;
+		return null;
 	}
 
-	private static String kind(JsonElement e) {
-		if (e.isJsonArray()) return "a list";
-		JsonPrimitive p = e.getAsJsonPrimitive();
-		return p.isNumber() ? "a number" : p.isBoolean() ? "true or false" : "a string";
+	private static String kindOf(Class<?> raw) {
+		if (raw == null) return "a value";
+		if (List.class.isAssignableFrom(raw)) return "a list";
+		if (raw == String.class || raw == Method.class) return "a string";
+		if (raw == boolean.class || raw == Boolean.class) return "true or false";
+		if (raw == int.class || raw == Integer.class || raw == long.class || raw == Long.class) return "an integer";
+		if (raw.isRecord()) return "an object";
+		return "a number";
 	}
 
-	private static String suggestion(String key, JsonObject base) {
+
+	/** The known key closest to {@code key}'s last part (on a tie, one of the same section), as a hint. */
+	private static String suggestion(String key, JsonObject root) {
 		String leaf = key.substring(key.lastIndexOf('.') + 1);
+		String section = key.substring(0, key.lastIndexOf('.') + 1);
 		List<String> all = new ArrayList<>();
-		collectKeys(base, "", all);
+		collectKeys(root, "", all);
 		String best = null;
 		int bestD = Integer.MAX_VALUE;
 		for (String k : all) {
 			int d = distance(leaf, k.substring(k.lastIndexOf('.') + 1));
-			if (d < bestD) {
+			if (d < bestD || d == bestD && k.startsWith(section) && !best.startsWith(section)) {
 				bestD = d;
 				best = k;
 			}
@@ -491,9 +557,9 @@ public record TrainConfig(Method method, String model, String tokenizer, String 
 		};
 	}
 
-	/** Range checks of every value; errors name the origin and the key. */
-	private void validate(String where) {
-		Check c = new Check(where);
+	/** Range checks of every value; errors name the origin and the key, after the {@code earlier} problems. */
+	private void validate(String where, List<String> earlier) {
+		Check c = new Check(where, earlier);
 		if (outputName != null && (outputName.isBlank() || !outputName.matches("[A-Za-z0-9._+-]+") || outputName.startsWith(".")))
 			c.fail("output_name '" + outputName + "' must be a plain file name (letters, digits, . _ + -)");
 		c.range("steps", steps, 0, 10_000_000);
@@ -503,6 +569,9 @@ public record TrainConfig(Method method, String model, String tokenizer, String 
 		c.range("gradient_accumulation_steps", gradientAccumulationSteps, 1, 4096);
 		c.oneOf("mixed_precision", mixedPrecision, "no", "fp16");
 		c.range("clip_skip", clipSkip, 1, 24);
+		if (baseLoras == null) c.fail("base_loras must be a list (empty for none)");
+		else for (String l : baseLoras)
+			if (l == null || l.isBlank()) c.fail("base_loras holds an empty entry");
 		c.notNull("data", data);
 		c.range("data.resolution", data.resolution, 0, 8192);
 		if (data.resolution != 0 && data.resolution < 8) c.fail("data.resolution must be 0 (native) or at least 8");
@@ -599,10 +668,11 @@ public record TrainConfig(Method method, String model, String tokenizer, String 
 	private static final class Check {
 
 		private final String where;
-		private final List<String> problems = new ArrayList<>();
+		private final List<String> problems;
 
-		Check(String where) {
+		Check(String where, List<String> earlier) {
 			this.where = where;
+			this.problems = new ArrayList<>(earlier);
 		}
 
 		void fail(String p) {
@@ -627,8 +697,11 @@ public record TrainConfig(Method method, String model, String tokenizer, String 
 		}
 
 		void throwIfAny() {
-			if (problems.isEmpty()) return;
-			throw new TrainingException(where + ": " + (problems.size() == 1 ? problems.get(0)
+			if (!problems.isEmpty()) throw report(where, problems);
+		}
+
+		static TrainingException report(String where, List<String> problems) {
+			return new TrainingException(where + ": " + (problems.size() == 1 ? problems.get(0)
 				: problems.size() + " problems:\n  " + String.join("\n  ", problems)));
 		}
 	}

@@ -9,6 +9,9 @@ import io.github.diffusej.data.Dataset;
 import io.github.diffusej.data.DatasetReader;
 import io.github.diffusej.engine.Engines;
 import io.github.diffusej.export.BaseModelVersion;
+import io.github.diffusej.generate.GenerationRequest;
+import io.github.diffusej.generate.LoraWeights;
+import io.github.diffusej.generate.RequestStrings;
 import io.github.diffusej.model.StableDiffusionModel;
 import io.github.diffusej.model.loader.LoadOptions;
 import io.github.diffusej.model.loader.ModelFamily;
@@ -68,6 +71,11 @@ public final class Trainer implements AutoCloseable {
 	private int lastCheckpoint = -1;
 	private final int startStep;
 	private final LossCurve curve;
+	/**
+	 * Test seam (package-private, identity by default): wraps the writer of each checkpoint folder, so that a test
+	 * without a small disk to fill can make a checkpoint fail midway as a full disk does.
+	 */
+	java.util.function.UnaryOperator<RunFolder.FolderWriter> checkpointWriter = w -> w;
 
 	private Trainer(TrainConfig config, RunFolder folder, TrainingListener listener, StableDiffusionModel model,
 		TrainingMethod method, Trainables trainables, Dataset dataset, Dataset regularization, boolean resume)
@@ -152,17 +160,33 @@ public final class Trainer implements AutoCloseable {
 		if (config.method() == TrainConfig.Method.TEXTUAL_INVERSION && config.textualInversion().initializerFile() != null
 			&& !Files.isRegularFile(Path.of(config.textualInversion().initializerFile())))
 			throw new TrainingException(config.textualInversion().initializerFile() + ": no such embedding file");
+		// the base LoRA files are read and checked against nothing yet: existence and weights before the model loads
+		List<GenerationRequest.LoraRef> baseLoras;
+		try {
+			baseLoras = RequestStrings.loras(String.join(";", config.baseLoras()));
+		}
+		catch (IllegalArgumentException e) {
+			throw new TrainingException("base_loras: " + e.getMessage());
+		}
 		Engines.prepareThread();
 		DataType dtype = config.mixedPrecision().equals("fp16") ? DataType.FLOAT16 : DataType.FLOAT32;
 		if (dtype == DataType.FLOAT16 && !device.isGpu()) listener.message("note: mixed_precision fp16 on the CPU is "
 			+ "much slower than float32 there; it is meant for GPUs");
+		// loss.prediction_type overrides the model's scheduler config as a whole, so that validation images are
+		// sampled with the type the run trains
 		LoadOptions options = LoadOptions.defaults().withTokenizerDir(config.tokenizer() == null ? null
-			: Path.of(config.tokenizer()));
+			: Path.of(config.tokenizer())).withPredictionType(config.loss().predictionType() == null ? null
+				: PredictionType.of(config.loss().predictionType()));
 		StableDiffusionModel model = StableDiffusionModel.load(modelPath, options, device, dtype,
 			msg -> listener.message("note: " + msg));
 		TrainingMethod method = null;
 		Trainables trainables = null;
 		try {
+			if (!baseLoras.isEmpty()) { // frozen, and before the method's own adapters (which train on top of them)
+				int layers = LoraWeights.apply(model, baseLoras);
+				listener.message("base LoRA " + baseLoras.stream().map(r -> r.file().getFileName() + ":" + r.weight())
+					.toList() + " on " + layers + " layers, frozen");
+			}
 			method = switch (config.method()) {
 				case TEXTUAL_INVERSION -> new TextualInversion();
 				case LORA -> new LoraTraining();
@@ -462,10 +486,10 @@ public final class Trainer implements AutoCloseable {
 			Map.of(), optimizer.stateScalars(), ema == null ? 0 : ema.updates(), step.scaler() == null ? 0
 				: step.scaler().scale(), step.scaler() == null ? 0 : step.scaler().goodSteps(), bestLoss, bestStep, smoothed);
 		try (NDScope scope = new NDScope()) {
-			RunFolder.writeFolder(target, dir -> {
+			RunFolder.writeFolder(target, checkpointWriter.apply(dir -> {
 				Checkpoint.write(dir, st, trainables.values(), opt, emaValues);
 				method.export(dir, config.resultName(), exportValues(), metadata());
-			});
+			}));
 		}
 		catch (IOException e) {
 			throw new TrainingException("cannot write the checkpoint of step " + s + ": " + message(e)

@@ -43,7 +43,9 @@ class BlockScopeTest {
 			AutoencoderKL vae = AutoencoderKLTest.load(root, DataType.FLOAT32);
 			CLIPTextModel te = CLIPTextModelTest.load(root, DataType.FLOAT32);
 			AdaptableLayer q = unet.layer("down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q");
-			q.addAdapter("lora", LoraAdapter.create(q, 2, 2, new io.github.diffusej.Rng(1), root, DataType.FLOAT32));
+			LoraAdapter lora = LoraAdapter.create(q, 2, 2, new io.github.diffusej.Rng(1), root, DataType.FLOAT32);
+			for (NDArray w : lora.tensors().values()) w.setRequiresGradient(true); // something for backward to reach
+			q.addAdapter("lora", lora);
 			for (boolean training : new boolean[] {false, true}) {
 				try (NDManager s = root.newSubManager(); GradMode mode = GradMode.noGrad()) {
 					NDArray x = g.load("sample", s);

@@ -154,9 +154,15 @@ class LoraTrainingTest {
 	void doraTrainsBesideALoraFileThatStaysFrozen() throws Exception {
 		Path ds = TrainFixtures.captionFolder(tmp.resolve("data"), 2, 0);
 		TrainConfig c = tinyLora(ds, 6).with(Map.of("lora.dora", "true", "lora.token", "<my-cell>",
-			"lora.token_initializer", "cell", "lora.bundle_embedding", "true", "captions.trigger", "null"));
+			"lora.token_initializer", "cell", "lora.bundle_embedding", "true", "captions.trigger", "null",
+			"base_loras", "[\"" + Golden.vectors("lora_kohya.safetensors").toString().replace("\\", "\\\\") + ":0.8\"]"));
 		try (Trainer t = Trainer.open(c, tmp.resolve("run"), false, Device.cpu(), TrainingListener.NONE)) {
-			LoraWeights.apply(t.model(), List.of(new GenerationRequest.LoraRef(Golden.vectors("lora_kohya.safetensors"), 1.0)));
+			// the base LoRA is attached, frozen, with its weight, before the trained DoRA
+			var q = t.model().unet().layer("down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q");
+			List<String> names = List.copyOf(q.adapters().keySet());
+			assertEquals(2, names.size(), names.toString());
+			assertTrue(names.get(0).endsWith("lora_kohya.safetensors"), names.toString());
+			assertEquals(0.8, q.adapterWeight(names.get(0)));
 			Map<String, float[]> fileBefore = adapterTensors(t, "lora_kohya");
 			TrainingResult r = t.run();
 			assertEquals(TrainingResult.Status.FINISHED, r.status(), () -> String.valueOf(r.error()));

@@ -80,7 +80,9 @@ public final class Prodigy implements Optimizer {
 			NDArray numAcc = null;
 			NDArray denAcc = null;
 			for (Param p : params) {
-				if (p.lrScale() == 0) continue;
+				// a tensor at rate 0 (a frozen group, or every tensor in the first update of a warm-up) takes no part:
+				// prodigyopt updates neither its moments nor the estimate, and an update at rate 0 is no step at all
+				if (frozen(p, lr)) continue;
 				NDArray g = p.grad();
 				if (weightDecay != 0 && !decouple) g = AdamW.scoped(g.add(scoped(p.value().mul(weightDecay), scratch)), scratch);
 				String n = p.name();
@@ -111,7 +113,7 @@ public final class Prodigy implements Optimizer {
 			}
 			dNumerator = numerator;
 			for (Param p : params) {
-				if (p.lrScale() == 0) continue;
+				if (frozen(p, lr)) continue;
 				NDArray m = expAvg.get(p.name());
 				NDArray denomT = scoped(expAvgSq.get(p.name()).sqrt(), scratch).addi(d * eps);
 				if (weightDecay != 0 && decouple) p.value().muli(1 - weightDecay * dlr);
@@ -119,6 +121,10 @@ public final class Prodigy implements Optimizer {
 			}
 			k++;
 		}
+	}
+
+	private static boolean frozen(Param p, double lr) {
+		return p.lrScale() == 0 || lr == 0;
 	}
 
 	private static NDArray scoped(NDArray a, NDManager scratch) {
