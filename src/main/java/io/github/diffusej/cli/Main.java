@@ -88,7 +88,12 @@ public final class Main implements Runnable {
 		}
 		System.out.flush();
 		System.err.flush();
-		Runtime.getRuntime().removeShutdownHook(hook);
+		try {
+			Runtime.getRuntime().removeShutdownHook(hook);
+		}
+		catch (IllegalStateException e) {
+			return; // the JVM is shutting down (SIGTERM, Ctrl-C): it exits with the signal's status once the hook is done
+		}
 		System.exit(code[0]);
 	}
 

@@ -274,12 +274,13 @@ public final class Trainer implements AutoCloseable {
 		try (LossLog log = LossLog.open(folder.lossCsv(), startStep > 0 ? startStep : -1)) {
 			result = loop(log);
 		}
+		catch (CancellationException | java.nio.channels.ClosedByInterruptException e) {
+			// cancelled in the middle of validation images, or interrupted (Ctrl-C, SIGTERM) during a write: the
+			// state is that of the last finished step, so the cancel checkpoint is written all the same
+			result = cancelNow();
+		}
 		catch (TrainingException | IOException e) {
 			result = failed(message(e));
-		}
-		catch (CancellationException e) {
-			result = new TrainingResult(TrainingResult.Status.CANCELLED, folder.dir(), done, List.of(), bestFile(),
-				bestLoss, lastLoss, null);
 		}
 		writeCurve();
 		listener.finished(result);
@@ -316,7 +317,7 @@ public final class Trainer implements AutoCloseable {
 		while (done < totalSteps) {
 			TrainingListener.Request r = Thread.currentThread().isInterrupted() ? TrainingListener.Request.CANCEL
 				: listener.poll();
-			if (r == TrainingListener.Request.CANCEL) return cancel();
+			if (r == TrainingListener.Request.CANCEL) return cancelNow();
 			if (r == TrainingListener.Request.FINISH) break;
 			if (r == TrainingListener.Request.SAVE_NOW) checkpoint(done);
 			long t0 = System.nanoTime();
@@ -508,6 +509,21 @@ public final class Trainer implements AutoCloseable {
 		}
 		catch (IOException | RuntimeException e) {
 			listener.message("note: could not write " + folder.lossPng() + ": " + e.getMessage());
+		}
+	}
+
+	/**
+	 * Cancels with a checkpoint of the last finished step. An interrupt (how Ctrl-C and a cluster's SIGTERM reach
+	 * the run) is cleared first: with the flag set, every file channel would close at once and the checkpoint could
+	 * not be written.
+	 */
+	private TrainingResult cancelNow() {
+		Thread.interrupted();
+		try {
+			return cancel();
+		}
+		catch (IOException | RuntimeException e) {
+			return failed("cancelled at step " + done + ", but its checkpoint could not be written: " + message(e));
 		}
 	}
 

@@ -238,4 +238,32 @@ class TextualInversionTrainingTest {
 			assertTrue(Files.isRegularFile(tmp.resolve("run/my-cell.safetensors")));
 		}
 	}
+	/**
+	 * Ctrl-C and a cluster's SIGTERM reach the run as an interrupt of its thread (the CLI's shutdown hook): the run
+	 * ends cancelled with a checkpoint of the last finished step, which needs the interrupt cleared before any file
+	 * is written (an interrupted thread's file channels close at once).
+	 */
+	@Test
+	void anInterruptCancelsWithACheckpoint() throws Exception {
+		Path ds = TrainFixtures.captionFolder(tmp.resolve("data"), 2, 0);
+		TrainConfig c = TrainFixtures.tinyTi(ds, 30);
+		Recorder rec = new Recorder() {
+			@Override
+			public void step(StepReport r) {
+				super.step(r);
+				if (steps.size() == 4) Thread.currentThread().interrupt();
+			}
+		};
+		try (Trainer t = Trainer.open(c, tmp.resolve("run"), false, Device.cpu(), rec)) {
+			TrainingResult r = t.run();
+			assertEquals(TrainingResult.Status.CANCELLED, r.status(), () -> String.valueOf(r.error()));
+			assertEquals(4, r.step());
+		}
+		finally {
+			Thread.interrupted(); // never leak the flag into the next test
+		}
+		assertEquals(List.of(4), rec.checkpoints);
+		assertTrue(Files.isRegularFile(tmp.resolve("run/checkpoints/checkpoint-step_00000004/trainables.safetensors")));
+		assertEquals(5, TrainFixtures.lines(tmp.resolve("run/loss.csv")).size(), "a header and 4 steps");
+	}
 }
