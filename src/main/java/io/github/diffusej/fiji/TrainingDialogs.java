@@ -76,7 +76,7 @@ public class TrainingDialogs extends AbstractPreprocessorPlugin {
 	}
 
 	/** Shows the dialog; the values by field name, and whether the advanced part is wanted (null: cancelled). */
-	private static Boolean ask(Module module, List<String> fields, Map<String, Object> values) {
+	static Boolean ask(Module module, List<String> fields, Map<String, Object> values) {
 		String title = module.getInfo().getLabel() != null ? module.getInfo().getLabel() : module.getInfo().getTitle();
 		GenericDialog gd = new GenericDialog(title);
 		gd.addMessage("The main settings; the defaults of the rest suit a first run.");

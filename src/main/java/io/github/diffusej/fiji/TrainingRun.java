@@ -173,7 +173,7 @@ public final class TrainingRun {
 			return notStarted(command, log, title, window, "training failed: " + e, e);
 		}
 		ImagePlus validation = window.validationImages();
-		if (validation != null) validation.setTitle(name + " validation (" + validation.getStackSize() + ")");
+		if (validation != null) validation.setTitle(name + " validation");
 		String folder = r.runDir().toAbsolutePath().normalize().toString();
 		lastRunFolder = folder;
 		lastResultFile = "";
