@@ -130,6 +130,8 @@ public final class TrainingRun {
 	static Outcome run(ContextCommand command, LogService log, StatusService status, String title,
 		TrainConfig.Method method, java.util.function.Supplier<TrainOptions> options)
 	{
+		lastRunFolder = ""; // a macro must never pick up the result of an earlier run after this one failed
+		lastResultFile = "";
 		TrainOptions.Resolved r;
 		try {
 			r = options.get().resolve(method, names(method));
@@ -176,7 +178,6 @@ public final class TrainingRun {
 		if (validation != null) validation.setTitle(name + " validation");
 		String folder = r.runDir().toAbsolutePath().normalize().toString();
 		lastRunFolder = folder;
-		lastResultFile = "";
 		switch (result.status()) {
 			case FINISHED -> {
 				String file = result.outputs().isEmpty() ? "" : result.outputs().get(0).toString();

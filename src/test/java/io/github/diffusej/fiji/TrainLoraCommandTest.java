@@ -188,6 +188,41 @@ class TrainLoraCommandTest {
 		assertEquals(4, written.lora().rank());
 	}
 
+	@Test
+	void aCancelIsQuietAndLeavesACheckpointThatResumes() throws Exception {
+		Path run = tmp.resolve("run");
+		Map<String, Object> in = inputs(run);
+		in.put("steps", 500);
+		CommandModule m = (CommandModule) context.service(ModuleService.class)
+			.createModule(commands.getCommand(TrainLoraCommand.class));
+		var f = context.service(ModuleService.class).run(m, true, in);
+		long deadline = System.currentTimeMillis() + 120_000;
+		while (TrainTextualInversionCommandTest.stepLinesOrZero(run) < 2 && System.currentTimeMillis() < deadline)
+			Thread.sleep(20);
+		m.cancel(""); // Cancel in Fiji's progress bar or the window, or Esc, end the same way: the command's cancel
+		f.get(2, TimeUnit.MINUTES);
+		assertTrue(m.isCanceled());
+		assertEquals("", m.getCancelReason(), "quiet: no dialog");
+		assertEquals(run.toAbsolutePath().normalize().toString(), TrainingRun.lastRunFolder());
+		assertEquals("", TrainingRun.lastResultFile(), "a cancelled run has no result yet");
+		List<Path> checkpoints;
+		try (var s = Files.list(run.resolve("checkpoints"))) {
+			checkpoints = s.toList();
+		}
+		assertEquals(1, checkpoints.size(), "the checkpoint of the cancel: " + checkpoints);
+		int at = Integer.parseInt(checkpoints.get(0).getFileName().toString().replaceAll("\\D", ""));
+		assertTrue(at >= 2 && at < 500, "cancelled at step " + at);
+
+		Map<String, Object> resume = inputs(run);
+		resume.put("resume", true);
+		resume.put("steps", at + 1);
+		CommandModule resumed = run(resume);
+		assertFalse(resumed.isCanceled(), resumed.getCancelReason());
+		try (SafetensorsFile lora = SafetensorsFile.open(run.resolve("my-cell-lora.safetensors"))) {
+			assertEquals(Integer.toString(at + 1), lora.metadata().get("ss_steps"));
+		}
+	}
+
 	static String error(Map<String, Object> in) throws Exception {
 		CommandModule m = run(in);
 		assertTrue(m.isCanceled(), "expected an error");

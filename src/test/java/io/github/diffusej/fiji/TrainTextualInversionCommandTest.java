@@ -224,6 +224,10 @@ class TrainTextualInversionCommandTest {
 			.filter(l -> !l.matches("\\d+,,.*")).count();
 	}
 
+	static long stepLinesOrZero(Path run) throws Exception {
+		return Files.isRegularFile(run.resolve("loss.csv")) ? stepLines(run) : 0;
+	}
+
 	/** The command's error (its cancel reason: one dialog in Fiji). */
 	static String error(Map<String, Object> in) throws Exception {
 		CommandModule m = run(in);
@@ -231,6 +235,7 @@ class TrainTextualInversionCommandTest {
 		assertNotNull(m.getCancelReason());
 		assertFalse(m.getCancelReason().isBlank());
 		assertNull(m.getOutput("result_file"));
+		assertEquals("", TrainingRun.lastResultFile(), "a macro sees no result, not an earlier run's");
 		return m.getCancelReason();
 	}
 
