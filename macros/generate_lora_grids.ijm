@@ -3,7 +3,8 @@
 // WHAT IT DOES: for every .safetensors LoRA in loraDir, runs Plugins > DiffuseJ > Generate Images with the grid
 // "seeds x lora weights": rows are `seeds` seeds (the same for every LoRA), columns the LoRA at each of
 // `weights` (0 = the base model, so each grid shows what its LoRA changes). Each grid's montage is saved as
-// <lora>-grid.png, and its cells as PNGs with their settings in <outDir>/<lora>/.
+// <lora>-grid.png, and its cells as PNGs with their settings in <outDir>/<lora>/. The LoRAs can come from any
+// tool; train_lora_ranks.ijm collects the ones it trains (one per rank) in <its outDir>/loras/ for this macro.
 //
 // WHAT TO EDIT: modelPath, loraDir, outDir, prompt (use the LoRA's trigger), and the settings below.
 // Run in Fiji:  Plugins > Macros > Run...

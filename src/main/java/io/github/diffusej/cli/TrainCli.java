@@ -4,16 +4,14 @@ import io.github.diffusej.engine.EngineOptions;
 import io.github.diffusej.engine.Engines;
 import io.github.diffusej.generate.RequestStrings;
 import io.github.diffusej.train.TrainConfig;
+import io.github.diffusej.train.TrainOptions;
 import io.github.diffusej.train.Trainer;
 import io.github.diffusej.train.TrainingException;
 import io.github.diffusej.train.TrainingResult;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -119,100 +117,50 @@ abstract class TrainCli extends Subcommand {
 	/** The training method of this subcommand. */
 	abstract TrainConfig.Method method();
 
-	/** The method's own flags as config overrides (dotted keys). */
-	abstract void methodOverrides(Map<String, String> o);
+	/** Puts the method's own flags into the options. */
+	abstract void methodOptions(TrainOptions o);
 
 	@Override
 	void validate() throws IOException {
-		TrainConfig c;
-		if (resume != null) {
-			existingFolder("--resume", resume);
-			if (!Files.isRegularFile(resume.resolve("config.json"))) throw CliException.usage("--resume " + resume
-				+ ": not a run folder (no config.json)");
-			if (config != null) throw CliException.usage("--resume uses the run's own config.json; leave out --config");
-			if (out != null && !out.toAbsolutePath().normalize().equals(resume.toAbsolutePath().normalize()))
-				throw CliException.usage("--resume continues in its own folder; leave out --out (or give the same folder)");
-			c = read(resume.resolve("config.json"));
-			runDir = resume;
-		}
-		else {
-			c = config == null ? TrainConfig.defaults(method()) : read(existingFile("--config", config));
-			if (out == null) throw CliException.usage("--out RUN is required (the run folder)");
-			if (Files.isRegularFile(out.resolve("config.json"))) throw CliException.usage("--out " + out + " already holds "
-				+ "a training run: resume it with --resume " + out + ", or choose another folder");
-			runDir = out;
-		}
-		if (c.method() != method()) throw CliException.usage("the config is for " + c.method().label() + ", not "
-			+ method().label() + "; use diffusej train-" + (c.method() == TrainConfig.Method.LORA ? "lora" : "ti"));
-		Map<String, String> o = new LinkedHashMap<>();
-		if (model != null) o.put("model", existing("--model", model).toAbsolutePath().toString());
-		if (tokenizer != null) o.put("tokenizer", existingFolder("--tokenizer", tokenizer).toAbsolutePath().toString());
-		if (dataset != null) o.put("dataset", existing("--dataset", dataset).toAbsolutePath().toString());
-		if (steps != null) o.put("steps", steps.toString());
-		if (epochs != null) {
-			o.put("epochs", epochs.toString());
-			if (steps == null) o.put("steps", "0");
-		}
-		if (batchSize != null) o.put("batch_size", batchSize.toString());
-		if (accumulation != null) o.put("gradient_accumulation_steps", accumulation.toString());
-		if (lr != null) o.put("optimizer.learning_rate", lr.toString());
-		if (optimizer != null) o.put("optimizer.type", optimizer);
-		if (scheduler != null) o.put("schedule.type", scheduler);
-		if (warmup != null) o.put("schedule.warmup_steps", warmup.toString());
-		if (resolution != null) o.put("data.resolution", resolution.toString());
-		if (seed != null) o.put("seed", seed.toString());
-		if (mixedPrecision != null) o.put("mixed_precision", mixedPrecision);
-		if (gradientCheckpointing != null) o.put("gradient_checkpointing", gradientCheckpointing.toString());
-		if (!validationPrompts.isEmpty()) o.put("validation.prompts", com.google.gson.JsonParser.parseString(
-			new com.google.gson.Gson().toJson(validationPrompts)).toString());
-		if (!baseLoras.isEmpty()) {
-			com.google.gson.JsonArray a = new com.google.gson.JsonArray();
-			for (String l : baseLoras) {
-				try {
-					RequestStrings.loras(l); // the file exists and the weight is a number: said before anything loads
-				}
-				catch (IllegalArgumentException e) {
-					throw CliException.usage("--base-lora " + l + ": " + e.getMessage());
-				}
-				int colon = l.lastIndexOf(':');
-				boolean weighted = colon > 0 && l.substring(colon + 1).matches("[-+0-9.eE]+");
-				String file = weighted ? l.substring(0, colon) : l;
-				a.add(Path.of(file).toAbsolutePath() + (weighted ? l.substring(colon) : ""));
-			}
-			o.put("base_loras", a.toString());
-		}
-		if (validationEvery != null) o.put("validation.every_steps", validationEvery.toString());
-		if (checkpointEvery != null) o.put("checkpoints.every_steps", checkpointEvery.toString());
-		if (name != null) o.put("output_name", name);
-		methodOverrides(o);
-		for (String kv : sets) {
-			int eq = kv.indexOf('=');
-			if (eq <= 0) throw CliException.usage("--set needs KEY=VALUE, not '" + kv + "'");
-			o.put(kv.substring(0, eq).trim(), kv.substring(eq + 1));
-		}
+		TrainOptions o = new TrainOptions();
+		o.model = model;
+		o.tokenizer = tokenizer;
+		o.dataset = dataset;
+		o.out = out;
+		o.config = config;
+		o.resume = resume;
+		o.steps = steps;
+		o.epochs = epochs;
+		o.batchSize = batchSize;
+		o.accumulation = accumulation;
+		o.learningRate = lr;
+		o.optimizer = optimizer;
+		o.scheduler = scheduler;
+		o.warmup = warmup;
+		o.resolution = resolution;
+		o.seed = seed;
+		o.mixedPrecision = mixedPrecision;
+		o.gradientCheckpointing = gradientCheckpointing;
+		o.validationPrompts = validationPrompts.isEmpty() ? null : validationPrompts;
+		o.baseLoras = baseLoras.isEmpty() ? null : baseLoras;
+		o.validationEvery = validationEvery;
+		o.checkpointEvery = checkpointEvery;
+		o.name = name;
+		TrainOptions.Resolved r;
 		try {
-			for (Map.Entry<String, String> e : o.entrySet()) c = c.with(e.getKey(), e.getValue());
+			methodOptions(o);
+			for (String kv : sets) o.setting(kv, "--set");
+			r = o.resolve(method(), TrainOptions.CLI);
 		}
-		catch (TrainingException e) {
+		catch (TrainOptions.OptionException e) {
 			throw CliException.usage(e.getMessage());
 		}
-		if (c.model() == null) throw CliException.usage("--model is required (or a config file that names one)");
-		if (c.dataset() == null) throw CliException.usage("--dataset is required (or a config file that names one)");
-		if (resume == null) {
-			existing("model (from --config)", Path.of(c.model()));
-			existing("dataset (from --config)", Path.of(c.dataset()));
-		}
-		outputFolder(resume != null ? "--resume" : "--out", runDir);
-		resolved = c;
-	}
-
-	private static TrainConfig read(Path file) throws IOException {
-		try {
-			return TrainConfig.read(file);
-		}
-		catch (TrainingException e) {
+		catch (TrainingException e) { // a config file that cannot be used
 			throw CliException.badInput(e.getMessage());
 		}
+		runDir = r.runDir();
+		outputFolder(r.resume() ? "--resume" : "--out", runDir);
+		resolved = r.config();
 	}
 
 	@Override
@@ -271,16 +219,12 @@ abstract class TrainCli extends Subcommand {
 		}
 
 		@Override
-		void methodOverrides(Map<String, String> o) {
-			if (token != null) o.put("textual_inversion.token", token);
-			if (init != null) {
-				o.put("textual_inversion.initializer", init);
-				if (captions == null || captions.equals("dataset")) o.putIfAbsent("captions.replace_word", init);
-			}
-			if (initFile != null) o.put("textual_inversion.initializer_file",
-				existingFile("--init-file", initFile).toAbsolutePath().toString());
-			if (vectors != null) o.put("textual_inversion.num_vectors", vectors.toString());
-			if (captions != null) o.put("captions.mode", captions);
+		void methodOptions(TrainOptions o) {
+			o.token = token;
+			o.init = init;
+			o.initFile = initFile;
+			o.vectors = vectors;
+			o.captions = captions;
 		}
 	}
 
@@ -362,30 +306,26 @@ abstract class TrainCli extends Subcommand {
 		}
 
 		@Override
-		void methodOverrides(Map<String, String> o) {
-			if (rank != null) {
-				o.put("lora.rank", rank.toString());
-				if (alpha == null) o.putIfAbsent("lora.alpha", rank.toString());
-			}
-			if (alpha != null) o.put("lora.alpha", alpha.toString());
-			if (convRank != null) o.put("lora.conv_rank", convRank.toString());
-			if (convAlpha != null) o.put("lora.conv_alpha", convAlpha.toString());
-			if (dora != null) o.put("lora.dora", dora.toString());
-			if (targets != null) o.put("lora.targets", targets);
-			if (textEncoder != null) o.put("lora.text_encoder", textEncoder.toString());
-			if (textEncoderLr != null) o.put("optimizer.text_encoder_learning_rate", textEncoderLr.toString());
-			if (trigger != null) o.put("captions.trigger", trigger);
-			if (replaceWord != null) o.put("captions.replace_word", replaceWord);
-			if (token != null) o.put("lora.token", token);
-			if (tokenInit != null) o.put("lora.token_initializer", tokenInit);
-			if (bundle != null) o.put("lora.bundle_embedding", bundle.toString());
-			if (captionDropout != null) o.put("captions.dropout", captionDropout.toString());
-			if (shuffleTags != null) o.put("captions.shuffle_tags", shuffleTags.toString());
-			if (keepTags != null) o.put("captions.keep_tags", keepTags.toString());
-			if (regDataset != null) o.put("data.regularization_dataset",
-				existing("--reg-dataset", regDataset).toAbsolutePath().toString());
-			if (regWeight != null) o.put("data.regularization_weight", regWeight.toString());
-			if (peft != null) o.put("lora.peft_format", peft.toString());
+		void methodOptions(TrainOptions o) {
+			o.rank = rank;
+			o.alpha = alpha;
+			o.convRank = convRank;
+			o.convAlpha = convAlpha;
+			o.dora = dora;
+			o.targets = targets;
+			o.textEncoder = textEncoder;
+			o.textEncoderLearningRate = textEncoderLr;
+			o.trigger = trigger;
+			o.replaceWord = replaceWord;
+			o.token = token;
+			o.init = tokenInit;
+			o.bundleEmbedding = bundle;
+			o.captionDropout = captionDropout;
+			o.shuffleTags = shuffleTags;
+			o.keepTags = keepTags;
+			o.regDataset = regDataset;
+			o.regWeight = regWeight;
+			o.peft = peft;
 		}
 	}
 }

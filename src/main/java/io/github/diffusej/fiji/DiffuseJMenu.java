@@ -26,6 +26,8 @@ public final class DiffuseJMenu {
 	public static final double SAVE_CAPTIONS = 14;
 	/** First weight of the training commands (20-29), between the dataset and the generation entries. */
 	public static final double TRAINING = 20;
+	public static final double TRAIN_TEXTUAL_INVERSION = TRAINING;
+	public static final double TRAIN_LORA = TRAINING + 1;
 	public static final double GENERATE = 30;
 	public static final double PROMPT_TOKENS = 40;
 	public static final double ABOUT = 1000;

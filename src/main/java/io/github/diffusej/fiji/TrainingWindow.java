@@ -191,6 +191,16 @@ public final class TrainingWindow extends TrainingStatus {
 		});
 	}
 
+	/**
+	 * Closes the window (the validation images stay open): for a run that could not start, whose error the
+	 * command reports instead.
+	 */
+	public void dispose() {
+		if (gui) SwingUtilities.invokeLater(() -> {
+			if (frame != null) frame.dispose();
+		});
+	}
+
 	// -- state, for the window and tests --
 
 	/** The loss plot's data. */

@@ -348,6 +348,24 @@ public record TrainConfig(Method method, String model, String tokenizer, String 
 	 */
 	public TrainConfig with(String key, String value) {
 		JsonObject json = toJson();
+		set(json, key, value);
+		return fromJson(json, method, "setting " + key);
+	}
+
+	/**
+	 * Applies several overrides in order, and checks the result once: keys that only make sense together (steps 0
+	 * with epochs 2) may come in any order.
+	 */
+	public TrainConfig with(Map<String, String> overrides) {
+		if (overrides.isEmpty()) return this;
+		JsonObject json = toJson();
+		for (Map.Entry<String, String> e : overrides.entrySet()) set(json, e.getKey(), e.getValue());
+		return fromJson(json, method, overrides.size() == 1 ? "setting " + overrides.keySet().iterator().next()
+			: "settings " + String.join(", ", overrides.keySet()));
+	}
+
+	/** Sets one dotted key of {@code json} to {@code value} parsed as the key's type. */
+	private static void set(JsonObject json, String key, String value) {
 		String[] path = key.split("\\.");
 		JsonObject o = json;
 		for (int i = 0; i < path.length - 1; i++) {
@@ -359,14 +377,6 @@ public record TrainConfig(Method method, String model, String tokenizer, String 
 		String leaf = path[path.length - 1];
 		if (!o.has(leaf)) throw new TrainingException("unknown setting '" + key + "'" + suggestion(key, json));
 		o.add(leaf, parseLike(o.get(leaf), value, key));
-		return fromJson(json, method, "setting " + key);
-	}
-
-	/** Applies several overrides in order. */
-	public TrainConfig with(Map<String, String> overrides) {
-		TrainConfig c = this;
-		for (Map.Entry<String, String> e : overrides.entrySet()) c = c.with(e.getKey(), e.getValue());
-		return c;
 	}
 
 	/** {@code value} as a JSON value of the key's type; {@link #merge} then checks it as it checks a file's value. */

@@ -126,7 +126,7 @@ class MacroKeysTest {
 		try (Stream<Path> s = Files.list(Path.of("macros"))) {
 			macros = s.filter(p -> p.toString().endsWith(".ijm")).sorted().toList();
 		}
-		assertTrue(macros.size() >= 9, macros.toString());
+		assertTrue(macros.size() >= 11, macros.toString());
 		Map<String, Class<?>> commands = byLabel();
 		TreeSet<String> used = new TreeSet<>();
 		for (Path macro : macros) {
@@ -155,7 +155,8 @@ class MacroKeysTest {
 			assertTrue(calls > 0, macro + " runs no DiffuseJ command");
 		}
 		assertTrue(used.containsAll(List.of("Build Captioned Dataset", "Check Dataset", "Open Dataset as Stack",
-			"Save Stack Captions to Dataset", "Generate Images", "Show Prompt Tokens")), used.toString());
+			"Save Stack Captions to Dataset", "Train Textual Inversion", "Train LoRA", "Generate Images",
+			"Show Prompt Tokens")), used.toString());
 	}
 
 	private static void check(Path macro, Class<?> cmd, String key, String value) {
@@ -188,17 +189,30 @@ class MacroKeysTest {
 
 	@Test
 	void menuIsInWorkflowOrderWithAboutLast() throws Exception {
-		List<String> labels = DiffuseJMenu.entries().stream().map(DiffuseJMenu.Entry::label).toList();
+		List<DiffuseJMenu.Entry> entries = DiffuseJMenu.entries();
+		List<String> labels = entries.stream().map(DiffuseJMenu.Entry::label).toList();
 		assertEquals("Build Captioned Dataset", labels.get(0));
 		assertEquals("About DiffuseJ", labels.get(labels.size() - 1));
-		assertTrue(labels.indexOf("Save Stack Captions to Dataset") < labels.indexOf("Generate Images"));
-		assertTrue(labels.indexOf("Generate Images") < labels.indexOf("Show Prompt Tokens"));
+		// dataset, train, generate, tools
+		List<String> order = List.of("Save Stack Captions to Dataset", "Train Textual Inversion", "Train LoRA",
+			"Generate Images", "Show Prompt Tokens");
+		for (int i = 1; i < order.size(); i++) assertTrue(labels.indexOf(order.get(i - 1)) >= 0
+			&& labels.indexOf(order.get(i - 1)) < labels.indexOf(order.get(i)), order.get(i - 1) + " before "
+			+ order.get(i) + " in " + labels);
 		List<String> about = AboutDiffuseJ.report();
 		for (String l : labels) assertTrue(about.stream().anyMatch(a -> a.startsWith("  " + l)), l + " in About");
-		boolean training = DiffuseJMenu.entries().stream().anyMatch(e -> e.weight() >= DiffuseJMenu.TRAINING &&
-			e.weight() < DiffuseJMenu.GENERATE);
-		assertEquals(!training, about.stream().anyMatch(a -> a.startsWith("Training (textual inversion, LoRA) is not part")),
-			"About says training is missing exactly while no training command exists");
+		List<String> training = entries.stream().filter(AboutDiffuseJ::isTraining).map(DiffuseJMenu.Entry::label).toList();
+		assertEquals(List.of("Train Textual Inversion", "Train LoRA"), training);
+		for (DiffuseJMenu.Entry e : entries) assertEquals(e.label().startsWith("Train "), AboutDiffuseJ.isTraining(e),
+			e.label() + " is in the training range of the menu exactly when it trains");
+		assertTrue(about.stream().anyMatch(a -> a.startsWith("Training: Train Textual Inversion, Train LoRA (")),
+			"About names the training commands: " + about);
+		assertFalse(about.stream().anyMatch(a -> a.contains("not part of this build")), about.toString());
+		// a build without training commands says so, and claims none
+		List<String> without = AboutDiffuseJ.commands(entries.stream().filter(e -> !AboutDiffuseJ.isTraining(e)).toList());
+		assertTrue(without.stream().anyMatch(a -> a.startsWith("Training (textual inversion, LoRA) is not part of this build")),
+			without.toString());
+		assertFalse(without.stream().anyMatch(a -> a.startsWith("Training:") || a.startsWith("  Train ")), without.toString());
 	}
 
 	@Test

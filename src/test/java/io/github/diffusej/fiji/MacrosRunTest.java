@@ -1,5 +1,6 @@
 package io.github.diffusej.fiji;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -28,6 +29,7 @@ import io.github.diffusej.fiji.bridge.MacroRunner;
 import io.github.diffusej.generate.PngWithText;
 import io.github.diffusej.io.SafetensorsFile;
 import io.github.diffusej.model.TinyModel;
+import io.github.diffusej.train.TrainConfig;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -51,7 +53,9 @@ import org.junit.jupiter.api.io.TempDir;
  * interpreter needs a display), its {@code run("...", options)} calls reaching DiffuseJ's SciJava commands through
  * {@link io.github.diffusej.fiji.bridge.LegacyBridge} with every input resolved by {@code Macro.getValue} as
  * imagej-legacy does; a dialog that would open mid-macro fails it. Then the outputs are checked: dataset files and
- * their provenance, masks, formats, edited captions, generated PNGs and LoRA grids, on the tiny model.
+ * their provenance, masks, formats, edited captions, generated PNGs and LoRA grids, and the training macros' run
+ * folders (config, loss, validation images, embedding and LoRA files) with a grid for each LoRA they trained, on
+ * the tiny model.
  */
 class MacrosRunTest {
 
@@ -91,7 +95,8 @@ class MacrosRunTest {
 		writeLora(model, loras.resolve("cells-r4.safetensors"), 4, 1);
 		writeLora(model, loras.resolve("cells-r8.safetensors"), 8, 2);
 
-		for (String name : List.of("open-stack", "folder", "every-tiff", "roi", "mosaic", "generated", "grids"))
+		for (String name : List.of("open-stack", "folder", "every-tiff", "roi", "mosaic", "generated", "grids", "ti",
+			"ranks", "trained-grids"))
 			OUT.put(name, tmp.resolve("out-" + name));
 		List<String> args = new ArrayList<>(List.of(
 			macro("dataset_from_open_stack.ijm"), cells + "," + OUT.get("open-stack"),
@@ -102,7 +107,14 @@ class MacrosRunTest {
 			macro("dataset_edit_captions_as_stack.ijm"), editable.toString(),
 			macro("generate_images.ijm"), model + "," + OUT.get("generated") + ",32,2",
 			macro("generate_lora_grids.ijm"), model + "," + loras + "," + OUT.get("grids") + ",32,2",
-			macro("show_prompt_tokens.ijm"), model.toString()));
+			macro("show_prompt_tokens.ijm"), model.toString(),
+			// training on the dataset every-tiff made: 3 steps at 32 px, validation images at steps 0, 2 and 3
+			macro("train_textual_inversion.ijm"), model + "," + OUT.get("every-tiff") + "," + OUT.get("ti")
+				+ ",3,32,2,validation.steps=2",
+			macro("train_lora_ranks.ijm"), model + "," + OUT.get("every-tiff") + "," + OUT.get("ranks")
+				+ ",2 4,2,32,validation.steps=2",
+			macro("generate_lora_grids.ijm"), model + "," + OUT.get("ranks").resolve("loras") + ","
+				+ OUT.get("trained-grids") + ",32,2"));
 		List<String> cmd = new ArrayList<>();
 		cmd.addAll(List.of("timeout", "600"));
 		if (System.getenv("DISPLAY") == null) {
@@ -163,13 +175,22 @@ class MacrosRunTest {
 	}
 
 	static String section(String macro) {
-		int a = output.indexOf("### running " + Path.of("macros", macro).toAbsolutePath());
+		return section(macro, "");
+	}
+
+	/** The output of the first run of {@code macro} whose argument starts with {@code arg}. */
+	static String section(String macro, String arg) {
+		int a = output.indexOf("### running " + Path.of("macros", macro).toAbsolutePath() + " (" + arg);
 		int b = output.indexOf("### running", a + 1);
 		return a < 0 ? "" : output.substring(a, b < 0 ? output.length() : b);
 	}
 
 	static void assertMacroOk(String macro) {
-		String s = section(macro);
+		assertMacroOk(macro, "");
+	}
+
+	static void assertMacroOk(String macro, String arg) {
+		String s = section(macro, arg);
 		assertFalse(s.isEmpty(), macro + " did not run:\n" + output);
 		assertTrue(s.contains("### " + Path.of("macros", macro).toAbsolutePath() + " OK"), macro + ":\n" + s);
 	}
@@ -287,6 +308,80 @@ class MacrosRunTest {
 			assertEquals(12, cells.size(), "4 seeds x 3 weights");
 			assertTrue(PngWithText.readText(cells.get(cells.size() - 1)).get("parameters").contains("<lora:" + stem + ":1>"));
 		}
+	}
+
+	@Test
+	void textualInversionTrainsOnTheDatasetAMacroBuilt() throws IOException {
+		assertMacroOk("train_textual_inversion.ijm");
+		Path run = OUT.get("ti");
+		TrainConfig c = TrainConfig.read(run.resolve("config.json"));
+		assertEquals(TrainConfig.Method.TEXTUAL_INVERSION, c.method());
+		assertEquals("<my-cell>", c.textualInversion().token());
+		assertEquals("cell", c.textualInversion().initializer());
+		assertEquals(3, c.steps());
+		assertEquals(32, c.data().resolution());
+		assertEquals(0.005, c.optimizer().learningRate(), "the macro's learning rate, passed as a string");
+		assertFalse(c.gradientCheckpointing(), "\"false\" reached the command as false");
+		assertEquals(2, c.validation().steps(), "otherSettings reached the config");
+		assertEquals(List.of("a fluorescence micrograph of {token}", "{caption}"), c.validation().prompts());
+		assertEquals(OUT.get("every-tiff").toAbsolutePath().toString(), c.dataset());
+		assertEquals(3, stepLines(run));
+		Path embedding = run.resolve("my-cell.safetensors");
+		try (SafetensorsFile f = SafetensorsFile.open(embedding)) {
+			assertEquals("stable-diffusion-v1/textual-inversion", f.metadata().get("modelspec.architecture"));
+			assertEquals("<my-cell>", f.metadata().get("modelspec.trigger_phrase"));
+		}
+		assertTrue(Files.isRegularFile(run.resolve("learned_embeds.safetensors")));
+		for (String step : List.of("00000000", "00000002", "00000003"))
+			assertEquals(2, pngs(run.resolve("validation/step_" + step)).size(), "2 prompts at step " + step);
+		assertTrue(section("train_textual_inversion.ijm").contains("embedding: " + embedding.toAbsolutePath().normalize()),
+			"the macro read the result file: " + section("train_textual_inversion.ijm"));
+	}
+
+	@Test
+	void oneLoraPerRankEachInItsOwnRunFolder() throws IOException {
+		assertMacroOk("train_lora_ranks.ijm");
+		for (int rank : new int[] {2, 4}) {
+			Path run = OUT.get("ranks").resolve("rank-" + rank);
+			TrainConfig c = TrainConfig.read(run.resolve("config.json"));
+			assertEquals(TrainConfig.Method.LORA, c.method());
+			assertEquals(rank, c.lora().rank());
+			assertEquals(rank, c.lora().alpha(), "alpha = rank: scale 1");
+			assertEquals("<my-cell>", c.captions().trigger());
+			assertEquals(1e-4, c.optimizer().learningRate());
+			assertEquals(2, stepLines(run));
+			Path lora = run.resolve("my-cell-r" + rank + ".safetensors");
+			try (SafetensorsFile f = SafetensorsFile.open(lora)) {
+				assertEquals(Integer.toString(rank), f.metadata().get("ss_network_dim"));
+				assertEquals("stable-diffusion-v1/lora", f.metadata().get("modelspec.architecture"));
+			}
+			Path copy = OUT.get("ranks").resolve("loras/my-cell-r" + rank + ".safetensors");
+			assertArrayEquals(Files.readAllBytes(lora), Files.readAllBytes(copy), "the LoRA copied for the grids");
+			assertEquals(1, pngs(run.resolve("validation/step_00000000")).size());
+		}
+		assertTrue(section("train_lora_ranks.ijm").contains("2 LoRA(s) in "), section("train_lora_ranks.ijm"));
+	}
+
+	@Test
+	void aGridForEachTrainedLora() throws IOException {
+		String arg = model() + "," + OUT.get("ranks").resolve("loras");
+		assertMacroOk("generate_lora_grids.ijm", arg);
+		assertTrue(section("generate_lora_grids.ijm", arg).contains("2 LoRA grid(s)"), section("generate_lora_grids.ijm", arg));
+		for (String stem : List.of("my-cell-r2", "my-cell-r4")) {
+			assertNotNull(ImageIO.read(OUT.get("trained-grids").resolve(stem + "-grid.png").toFile()), stem);
+			List<Path> cells = pngs(OUT.get("trained-grids").resolve(stem));
+			assertEquals(12, cells.size(), "4 seeds x 3 weights");
+			assertTrue(PngWithText.readText(cells.get(cells.size() - 1)).get("parameters").contains("<lora:" + stem + ":1>"));
+		}
+	}
+
+	static Path model() {
+		return tmp.resolve("model");
+	}
+
+	static long stepLines(Path run) throws IOException {
+		return Files.readAllLines(run.resolve("loss.csv"), StandardCharsets.UTF_8).stream().skip(1)
+			.filter(l -> !l.matches("\\d+,,.*")).count();
 	}
 
 	@Test
