@@ -120,7 +120,8 @@ public final class Trainer implements AutoCloseable {
 		int vh = config.validation().height() > 0 ? config.validation().height() : data.resolution();
 		validation = new ValidationImages(model, prompts, config.validation(), vw, vh, config.clipSkip());
 		if (resume) restore();
-		else config.write(folder.config());
+		// on resume too: options given then (more steps, say) are part of the run from now on, and the file must say so
+		config.write(folder.config());
 		startStep = done;
 		curve = new LossCurve(method.label() + ": loss");
 		curve.setTotalSteps(totalSteps);

@@ -265,5 +265,12 @@ class TextualInversionTrainingTest {
 		assertEquals(List.of(4), rec.checkpoints);
 		assertTrue(Files.isRegularFile(tmp.resolve("run/checkpoints/checkpoint-step_00000004/trainables.safetensors")));
 		assertEquals(5, TrainFixtures.lines(tmp.resolve("run/loss.csv")).size(), "a header and 4 steps");
+		// resumed with fewer steps in all (as a flag would give): config.json then says what the run is now
+		TrainConfig shorter = TrainConfig.read(tmp.resolve("run/config.json")).with("steps", "6");
+		try (Trainer t = Trainer.open(shorter, tmp.resolve("run"), true, Device.cpu(), TrainingListener.NONE)) {
+			assertEquals(TrainingResult.Status.FINISHED, t.run().status());
+		}
+		assertEquals(6, TrainConfig.read(tmp.resolve("run/config.json")).steps());
+		assertEquals(7, TrainFixtures.lines(tmp.resolve("run/loss.csv")).size(), "a header and 6 steps");
 	}
 }
