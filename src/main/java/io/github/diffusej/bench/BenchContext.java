@@ -27,7 +27,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -58,6 +60,7 @@ public final class BenchContext implements AutoCloseable {
 	private long setupRss = -1;
 	private long peakGpu;
 	private final List<Double> cpu = new ArrayList<>();
+	private final Map<String, Double> metrics = new LinkedHashMap<>();
 
 	/**
 	 * @param model {@link #SD15}, {@link #TINY} or the path of a diffusers folder / single-file checkpoint
@@ -124,6 +127,25 @@ public final class BenchContext implements AutoCloseable {
 	/** CPU seconds (all threads) of each timed run, in run order. */
 	List<Double> cpuSeconds() {
 		return cpu;
+	}
+
+	/** Adds the CPU seconds of a run timed by the case itself rather than by {@link #time}. */
+	void addCpuSeconds(double seconds) {
+		cpu.add(seconds);
+	}
+
+	/** Takes the set-up RSS now, for a case that times its runs itself. */
+	void markSetup() {
+		if (setupRss < 0) setupRss = ProcessMemory.rss();
+	}
+
+	/** Records a named figure of the row beside its times (written to the JSON). */
+	void metric(String name, double value) {
+		metrics.put(name, value);
+	}
+
+	Map<String, Double> metrics() {
+		return metrics;
 	}
 
 	/** Pixel size per latent pixel of the model's VAE, from its config. */
@@ -200,7 +222,8 @@ public final class BenchContext implements AutoCloseable {
 		};
 	}
 
-	private Path modelPath() throws IOException {
+	/** The model folder or file ({@link #TINY}: the tiny model, written on first use); not for {@link #SD15}. */
+	Path modelPath() throws IOException {
 		if (model.equals(TINY)) {
 			Path dir = tmp().resolve("tiny");
 			if (!Files.exists(dir)) TinyModel.write(dir, 1);
@@ -209,7 +232,8 @@ public final class BenchContext implements AutoCloseable {
 		return Path.of(model);
 	}
 
-	private Path tmp() throws IOException {
+	/** A temporary folder of this case, deleted when the context closes. */
+	Path tmp() throws IOException {
 		if (tmp == null) tmp = Files.createTempDirectory("diffusej-bench");
 		return tmp;
 	}
