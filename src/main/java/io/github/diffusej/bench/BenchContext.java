@@ -192,9 +192,11 @@ public final class BenchContext implements AutoCloseable {
 		RandomWeights.fill(te, m, dtype, 1);
 		RandomWeights.fill(u, m, dtype, 2);
 		RandomWeights.fill(v, m, dtype, 3);
-		// The real CLIP vocabulary is not bundled; a small one tokenizes the prompts (ids stay below the table size).
+		// The real CLIP vocabulary is not bundled; a small one, padded to the table's size so that the special
+		// tokens and an added placeholder get CLIP's ids, tokenizes the prompts.
 		Path tok = tmp().resolve("tokenizer");
-		TinyVocabulary.write(tok, List.of("a", "fluorescent", "micrograph", "of", "dividing", "cells", "blurry"), 50);
+		TinyVocabulary.write(tok, List.of("a", "fluorescent", "micrograph", "of", "dividing", "cells", "blurry"), 50,
+			te.config().vocabSize());
 		SchedulerConfig sc = SchedulerConfig.parse(ModelLoader.bundled(ModelFamily.SD1, "scheduler/scheduler_config.json"),
 			null);
 		pipeline = StableDiffusionModel.assemble(Path.of("random SD 1.5"), ClipTokenizer.fromFolder(tok), te, u, v, sc, m,
