@@ -45,7 +45,7 @@ final class BenchCommand extends Subcommand {
 	Path json;
 
 	@Option(names = "--max-rss-gb", paramLabel = "G",
-		description = "stop a case whose resident memory passes G GB (default: 85% of what is available, at most 22)")
+		description = "stop a case whose resident memory passes G GB (default: 85%% of what is available, at most 22)")
 	Double maxRssGb;
 
 	@Option(names = "--heap", paramLabel = "SIZE", defaultValue = "2g",
