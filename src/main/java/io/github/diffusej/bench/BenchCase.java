@@ -11,9 +11,19 @@ import java.util.List;
  * @param warmups untimed runs before the timed ones (the command line may override)
  * @param repeats timed runs (the command line may override)
  * @param reference the diffusers figure for this row on the reference machine, or null
+ * @param fixedHeap a Java heap size that the case's process commits and touches at start ({@code -Xms} =
+ *        {@code -Xmx}, {@code -XX:+AlwaysPreTouch}), so that its RSS does not grow as the heap's pages are first
+ *        used; null for the runner's {@code --heap} (grown on demand)
  * @param body the measurement, run inside the case's own process
  */
-public record BenchCase(String name, String what, int warmups, int repeats, Reference reference, Body body) {
+public record BenchCase(String name, String what, int warmups, int repeats, Reference reference, String fixedHeap,
+	Body body)
+{
+
+	/** A case run with the runner's heap setting. */
+	public BenchCase(String name, String what, int warmups, int repeats, Reference reference, Body body) {
+		this(name, what, warmups, repeats, reference, null, body);
+	}
 
 	/** The measurement. */
 	@FunctionalInterface

@@ -1,29 +1,22 @@
 package io.github.diffusej.bench;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
 import io.github.diffusej.ProgressListener;
 import io.github.diffusej.generate.GenerationRequest;
 import io.github.diffusej.generate.PromptChunks;
 import io.github.diffusej.generate.TextToImage;
 import io.github.diffusej.model.StableDiffusionModel;
-import io.github.diffusej.model.adapter.Adapters;
-import io.github.diffusej.model.adapter.LoraAdapter;
 import io.github.diffusej.model.clip.CLIPTextModel;
-import io.github.diffusej.model.nn.AdaptableLayer;
 import io.github.diffusej.model.nn.AttentionKernel;
-import io.github.diffusej.model.nn.LayerAdapter;
-import io.github.diffusej.model.unet.TrainingForward;
 import io.github.diffusej.model.unet.UNet2DConditionConfig;
 import io.github.diffusej.model.unet.UNet2DConditionModel;
 import io.github.diffusej.model.vae.AutoencoderKL;
+import io.github.diffusej.train.TrainConfig;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The benchmark's rows. Full-size models (SD 1.5-size random weights, or a real checkpoint) are measured at 256
@@ -76,12 +69,28 @@ public final class BenchCases {
 				px == lo ? 3 : 2, ref, (c, w, r) -> generate(c, w, r, px)));
 		}
 		for (int px : sizes) {
+			// diffusers' SD 1.5 LoRA rank-4 step (issue 9); for textual inversion it is the target too (issue 8)
 			BenchCase.Reference ref = tiny ? null : px == 256 ? new BenchCase.Reference(13.9, 4.5)
 				: new BenchCase.Reference(63, 10.05);
-			l.add(new BenchCase("lora-" + px, "UNet forward+backward, rank-4 LoRA on attention, " + px + " px, batch 1",
-				1, px == lo ? 5 : 3, ref, (c, w, r) -> lora(c, w, r, px, false)));
-			l.add(new BenchCase("lora-" + px + "-ckpt", "the same with gradient checkpointing", 1, px == lo ? 5 : 3, null,
-				(c, w, r) -> lora(c, w, r, px, true)));
+			int runs = px == lo ? 5 : 3;
+			for (TrainConfig.Method method : TrainConfig.Method.values()) {
+				String id = method == TrainConfig.Method.LORA ? "lora" : "ti";
+				String label = method == TrainConfig.Method.LORA ? "LoRA rank-4 (attention) step"
+					: "textual-inversion step (1 vector)";
+				for (boolean ckpt : new boolean[] {false, true}) {
+					l.add(new BenchCase(id + "-" + px + (ckpt ? "-ckpt" : ""), label + ", " + px + " px, batch 1"
+						+ (ckpt ? ", gradient checkpointing" : "") + (method == TrainConfig.Method.LORA || tiny ? ""
+							: " [diffusers: its LoRA step]"), 1, runs, ref,
+						(c, w, r) -> TrainingCases.step(c, w, r, px, method, ckpt)));
+				}
+			}
+		}
+		if (tiny) for (TrainConfig.Method method : TrainConfig.Method.values()) {
+			String id = method == TrainConfig.Method.LORA ? "lora" : "ti";
+			l.add(new BenchCase("loop-" + id + "-" + TrainingCases.LOOP_STEPS, TrainingCases.LOOP_STEPS + "-step "
+				+ (method == TrainConfig.Method.LORA ? "LoRA" : "textual-inversion") + " run through Trainer (memory "
+				+ "flatness)", 0, 1, null, TrainingCases.LOOP_HEAP, (c, w, r) -> TrainingCases.loop(c, method,
+					TrainingCases.LOOP_STEPS, TrainingCases.LOOP_BASELINE)));
 		}
 		return l;
 	}
@@ -182,48 +191,5 @@ public final class BenchCases {
 			PromptChunks.LongPrompts.CHUNK, null, null);
 		return BenchCase.Outcome.of(c.time(warmups, repeats,
 			() -> TextToImage.generate(m, r, TextToImage.Listener.of(ProgressListener.NONE))));
-	}
-
-	private static BenchCase.Outcome lora(BenchContext c, int warmups, int repeats, int px, boolean checkpointing)
-		throws Exception
-	{
-		UNet2DConditionModel unet = c.unet();
-		unet.setGradientCheckpointing(checkpointing);
-		int lat = px / c.vaeScale();
-		long cross = unet.config().crossAttentionDim().values()[0];
-		Engine.getInstance().setRandomSeed(4);
-		Map<String, AdaptableLayer> targets = Adapters.layers(unet, Adapters::isUnetAttentionProjection);
-		List<LayerAdapter> loras = new ArrayList<>();
-		io.github.diffusej.Rng rng = new io.github.diffusej.Rng(4);
-		for (AdaptableLayer l : targets.values()) {
-			LoraAdapter a = LoraAdapter.create(l, 4, 4, rng, c.manager(), c.dtype());
-			for (NDArray w : a.tensors().values()) w.setRequiresGradient(true);
-			l.addAdapter("bench", a);
-			loras.add(a);
-		}
-		c.note(targets.size() + " LoRA layers");
-		try (NDManager inputs = c.manager().newSubManager()) {
-			Shape ls = new Shape(1, unet.config().inChannels(), lat, lat);
-			NDArray x = inputs.randomNormal(ls).toType(c.dtype(), false);
-			NDArray target = inputs.randomNormal(ls).toType(c.dtype(), false);
-			NDArray ctx = inputs.randomNormal(new Shape(1, 77, cross)).toType(c.dtype(), false);
-			NDArray t = inputs.create(new long[] {321});
-			return BenchCase.Outcome.of(c.time(warmups, repeats, () -> {
-				try (NDManager s = inputs.newSubManager()) {
-					x.tempAttach(s);
-					try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-						TrainingForward f = unet.forwardForTraining(x, t, ctx);
-						f.backward(gc, f.output().sub(target).square().mean());
-					}
-					for (LayerAdapter a : loras) {
-						for (NDArray w : a.tensors().values()) {
-							NDArray g = w.getGradient();
-							g.attach(s);
-							g.subi(g); // what an optimizer step leaves behind: zeroed gradients
-						}
-					}
-				}
-			}));
-		}
 	}
 }

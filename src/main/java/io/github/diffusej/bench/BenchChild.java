@@ -43,6 +43,9 @@ public final class BenchChild {
 			o.addProperty("setupRss", c.setupRss());
 			o.addProperty("peakGpu", c.peakGpu());
 			o.addProperty("note", String.join("; ", c.notes()));
+			JsonObject metrics = new JsonObject();
+			c.metrics().forEach(metrics::addProperty);
+			o.add("metrics", metrics);
 		}
 		o.addProperty("peakRss", ProcessMemory.peakRss());
 		o.addProperty("device", device.toString());

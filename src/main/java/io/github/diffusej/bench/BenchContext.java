@@ -27,7 +27,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -58,6 +60,7 @@ public final class BenchContext implements AutoCloseable {
 	private long setupRss = -1;
 	private long peakGpu;
 	private final List<Double> cpu = new ArrayList<>();
+	private final Map<String, Double> metrics = new LinkedHashMap<>();
 
 	/**
 	 * @param model {@link #SD15}, {@link #TINY} or the path of a diffusers folder / single-file checkpoint
@@ -126,6 +129,25 @@ public final class BenchContext implements AutoCloseable {
 		return cpu;
 	}
 
+	/** Adds the CPU seconds of a run timed by the case itself rather than by {@link #time}. */
+	void addCpuSeconds(double seconds) {
+		cpu.add(seconds);
+	}
+
+	/** Takes the set-up RSS now, for a case that times its runs itself. */
+	void markSetup() {
+		if (setupRss < 0) setupRss = ProcessMemory.rss();
+	}
+
+	/** Records a named figure of the row beside its times (written to the JSON). */
+	void metric(String name, double value) {
+		metrics.put(name, value);
+	}
+
+	Map<String, Double> metrics() {
+		return metrics;
+	}
+
 	/** Pixel size per latent pixel of the model's VAE, from its config. */
 	public int vaeScale() throws IOException {
 		AutoencoderKLConfig c = Configs.parse(config("vae").toString(), AutoencoderKLConfig.class);
@@ -170,9 +192,11 @@ public final class BenchContext implements AutoCloseable {
 		RandomWeights.fill(te, m, dtype, 1);
 		RandomWeights.fill(u, m, dtype, 2);
 		RandomWeights.fill(v, m, dtype, 3);
-		// The real CLIP vocabulary is not bundled; a small one tokenizes the prompts (ids stay below the table size).
+		// The real CLIP vocabulary is not bundled; a small one, padded to the table's size so that the special
+		// tokens and an added placeholder get CLIP's ids, tokenizes the prompts.
 		Path tok = tmp().resolve("tokenizer");
-		TinyVocabulary.write(tok, List.of("a", "fluorescent", "micrograph", "of", "dividing", "cells", "blurry"), 50);
+		TinyVocabulary.write(tok, List.of("a", "fluorescent", "micrograph", "of", "dividing", "cells", "blurry"), 50,
+			te.config().vocabSize());
 		SchedulerConfig sc = SchedulerConfig.parse(ModelLoader.bundled(ModelFamily.SD1, "scheduler/scheduler_config.json"),
 			null);
 		pipeline = StableDiffusionModel.assemble(Path.of("random SD 1.5"), ClipTokenizer.fromFolder(tok), te, u, v, sc, m,
@@ -200,7 +224,8 @@ public final class BenchContext implements AutoCloseable {
 		};
 	}
 
-	private Path modelPath() throws IOException {
+	/** The model folder or file ({@link #TINY}: the tiny model, written on first use); not for {@link #SD15}. */
+	Path modelPath() throws IOException {
 		if (model.equals(TINY)) {
 			Path dir = tmp().resolve("tiny");
 			if (!Files.exists(dir)) TinyModel.write(dir, 1);
@@ -209,7 +234,8 @@ public final class BenchContext implements AutoCloseable {
 		return Path.of(model);
 	}
 
-	private Path tmp() throws IOException {
+	/** A temporary folder of this case, deleted when the context closes. */
+	Path tmp() throws IOException {
 		if (tmp == null) tmp = Files.createTempDirectory("diffusej-bench");
 		return tmp;
 	}

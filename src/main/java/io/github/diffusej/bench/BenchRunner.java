@@ -88,7 +88,10 @@ public final class BenchRunner {
 	private static Row runCase(String model, BenchCase bc, Options o) throws IOException, InterruptedException {
 		List<String> cmd = new ArrayList<>();
 		cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-		cmd.add("-Xmx" + o.heap());
+		if (bc.fixedHeap() != null) {
+			cmd.addAll(List.of("-Xms" + bc.fixedHeap(), "-Xmx" + bc.fixedHeap(), "-XX:+AlwaysPreTouch"));
+		}
+		else cmd.add("-Xmx" + o.heap());
 		cmd.add("-Djava.awt.headless=true");
 		for (Map.Entry<Object, Object> p : System.getProperties().entrySet()) {
 			String k = p.getKey().toString();
@@ -188,6 +191,7 @@ public final class BenchRunner {
 		out.println();
 		if (engine != null) out.println(engine);
 		out.println("host: " + host() + "; load average before " + loadBefore + ", after " + loadAfter);
+		out.println("threading environment: " + threadingEnvironment());
 		out.println("diffusers: 0.25.1 on Debian's torch 1.13.1, 2 threads, fp32, SD 1.5-size random weights (issue 12)");
 		out.println("CPU s: median CPU seconds per run, all threads (steadier than wall time when the machine is shared)");
 	}
@@ -208,6 +212,7 @@ public final class BenchRunner {
 		o.addProperty("engine", engine);
 		o.addProperty("loadAverageBefore", loadBefore);
 		o.addProperty("loadAverageAfter", loadAfter);
+		o.addProperty("threadingEnvironment", threadingEnvironment());
 		JsonArray a = new JsonArray();
 		for (Row r : rows) {
 			JsonObject j = new JsonObject();
@@ -237,7 +242,7 @@ public final class BenchRunner {
 				j.addProperty("diffusersPeakRssGb", r.bc().reference().peakRssGb());
 			}
 			j.addProperty("note", r.note());
-			if (r.raw() != null) for (String k : List.of("device", "dtype", "threads")) {
+			if (r.raw() != null) for (String k : List.of("device", "dtype", "threads", "metrics")) {
 				JsonElement e = r.raw().get(k);
 				if (e != null) j.add(k, e);
 			}
@@ -270,6 +275,21 @@ public final class BenchRunner {
 			// not Linux
 		}
 		return String.format(Locale.ROOT, "%s, %d cores visible, %.0f GB RAM", cpu, cores, mem / 1e9);
+	}
+
+	/**
+	 * The OpenMP settings the case processes inherit. They matter on a shared machine: with libgomp's default
+	 * (active) wait policy a thread that waits at a barrier spins while its partner is descheduled, which can make
+	 * small operations many times slower and inflates the CPU seconds.
+	 */
+	static String threadingEnvironment() {
+		StringBuilder sb = new StringBuilder();
+		for (String k : List.of("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT")) {
+			String v = System.getenv(k);
+			if (sb.length() > 0) sb.append(", ");
+			sb.append(k).append('=').append(v == null ? "(unset)" : v);
+		}
+		return sb.toString();
 	}
 
 	private static String loadAverage() {

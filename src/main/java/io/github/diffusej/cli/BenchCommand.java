@@ -10,10 +10,12 @@ import picocli.CommandLine.Option;
 /** {@code diffusej bench}: the options of {@link BenchCli}, checked before anything is measured. */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
 	description = {"Measure speed and memory on this machine: text encoder, UNet, VAE decode, generation, and "
-		+ "textual-inversion and LoRA training steps (with and without gradient checkpointing). Each case runs in "
+		+ "textual-inversion and LoRA training steps (with and without gradient checkpointing), and the memory of a "
+		+ "500-step training run on the tiny model. Each case runs in "
 		+ "its own JVM; the table shows min/median/max seconds, CPU seconds, peak RSS and GFLOP/s, and the rows are "
 		+ "also written as JSON.",
-		"Device and threads: -Ddiffusej.device=cpu|gpu -Ddiffusej.threads=N (DIFFUSEJ_JAVA_OPTS for bin/diffusej)."},
+		"Device and threads: -Ddiffusej.device=cpu|gpu -Ddiffusej.threads=N (DIFFUSEJ_JAVA_OPTS for bin/diffusej). "
+			+ "On a shared machine set OMP_WAIT_POLICY=PASSIVE in the environment (see the README)."},
 	footer = {"", ExitCodes.HELP})
 final class BenchCommand extends Subcommand {
 
@@ -43,7 +45,7 @@ final class BenchCommand extends Subcommand {
 	Path json;
 
 	@Option(names = "--max-rss-gb", paramLabel = "G",
-		description = "stop a case whose resident memory passes G GB (default: 85% of what is available, at most 22)")
+		description = "stop a case whose resident memory passes G GB (default: 85%% of what is available, at most 22)")
 	Double maxRssGb;
 
 	@Option(names = "--heap", paramLabel = "SIZE", defaultValue = "2g",

@@ -69,6 +69,15 @@ public final class TinyVocabulary {
 
 	/** Writes vocab.json, merges.txt, tokenizer_config.json and special_tokens_map.json; returns the vocab size. */
 	public static int write(Path dir, List<String> words, int merges) throws IOException {
+		return write(dir, words, merges, 0);
+	}
+
+	/**
+	 * The same with the vocabulary padded to {@code size} entries by tokens that no text produces, the special
+	 * tokens last, as in CLIP's: ids then fit a text encoder whose token table has {@code size} rows, and a token
+	 * added later (a textual-inversion placeholder) gets the id after the table. 0: no padding.
+	 */
+	public static int write(Path dir, List<String> words, int merges, int size) throws IOException {
 		Map<String, Integer> vocab = new LinkedHashMap<>();
 		for (int b = 0; b < 256; b++) vocab.put(ByteLevelAlphabet.encode(new byte[] {(byte) b}), vocab.size());
 		for (int b = 0; b < 256; b++) vocab.put(ByteLevelAlphabet.encode(new byte[] {(byte) b}) + "</w>", vocab.size());
@@ -78,6 +87,9 @@ public final class TinyVocabulary {
 			mergesTxt.append(p[0]).append(' ').append(p[1]).append('\n');
 			vocab.putIfAbsent(p[0] + p[1], vocab.size());
 		}
+		if (size > 0 && vocab.size() + 2 > size) throw new IllegalArgumentException("a vocabulary of " + (vocab.size() + 2)
+			+ " tokens does not fit in " + size);
+		for (int i = 0; vocab.size() + 2 < size; i++) vocab.put("<|unused-" + i + "|>", vocab.size());
 		vocab.put("<|startoftext|>", vocab.size());
 		vocab.put("<|endoftext|>", vocab.size());
 		Gson gson = new GsonBuilder().disableHtmlEscaping().setPrettyPrinting().create();
