@@ -2,7 +2,6 @@ package io.github.diffusej.cli;
 
 import io.github.diffusej.engine.EngineOptions;
 import io.github.diffusej.engine.Engines;
-import io.github.diffusej.generate.RequestStrings;
 import io.github.diffusej.train.TrainConfig;
 import io.github.diffusej.train.TrainOptions;
 import io.github.diffusej.train.Trainer;

@@ -246,18 +246,15 @@ public final class TrainOptions {
 		return o;
 	}
 
-	/** A base LoRA entry with an absolute path, once its file exists and its weight is a number. */
+	/** A base LoRA entry as {@code ABSOLUTE_FILE:WEIGHT}, parsed (file exists, weight a number) as generation parses it. */
 	private static String baseLora(String option, String entry) {
 		try {
-			io.github.diffusej.generate.RequestStrings.loras(entry);
+			return io.github.diffusej.generate.RequestStrings.loras(entry).stream()
+				.map(r -> r.file().toAbsolutePath() + ":" + r.weight()).collect(java.util.stream.Collectors.joining(";"));
 		}
 		catch (IllegalArgumentException e) {
 			throw new OptionException(option + " " + entry + ": " + e.getMessage());
 		}
-		int colon = entry.lastIndexOf(':');
-		boolean weighted = colon > 0 && entry.substring(colon + 1).strip().matches("[-+0-9.eE]+");
-		String file = weighted ? entry.substring(0, colon) : entry;
-		return Path.of(file.strip()).toAbsolutePath() + (weighted ? entry.substring(colon) : "");
 	}
 
 	private static void add(List<Setting> o, String option, String key, Object value) {
